@@ -1,0 +1,26 @@
+# Grid study of a NumPy multi-layer perceptron: raw data -> features -> one
+# training job per grid cell -> tables, figures and a competition submission.
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/features.smk"
+include: "rules/train.smk"
+include: "rules/aggregate.smk"
+
+
+localrules:
+    all,
+    aggregate,
+    summary,
+    figures,
+    submission,
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

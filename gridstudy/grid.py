@@ -1,0 +1,202 @@
+"""Expand the config's studies into training cells with one spelling per value.
+
+A cell is one training run: a dataset, a feature set and one value for each
+hyper-parameter.  Iteration budgets are not part of a cell, because one run of
+the largest budget reports every smaller budget as a checkpoint.  Cell names
+are built from canonical spellings, so 0.1, 0.10 and 1e-1 name the same file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+# Grid keys in the order they appear in cell names, with their name prefixes.
+CELL_NAME_KEYS = (
+    ("activation", ""),
+    ("hidden", "h"),
+    ("layers", "l"),
+    ("learning_rate", "lr"),
+    ("optimizer", ""),
+    ("alpha", "a"),
+    ("batch_size", "b"),
+    ("momentum", "m"),
+    ("seed", "s"),
+)
+INTEGER_KEYS = {"hidden", "layers", "batch_size", "seed", "iterations"}
+FLOAT_KEYS = {"learning_rate", "alpha", "momentum"}
+STRING_KEYS = {"activation", "optimizer"}
+TRAINING_DEFAULTS = {
+    "optimizer": "gd",
+    "alpha": 0.0,
+    "batch_size": None,
+    "momentum": 0.9,
+    "early_stopping": "train",
+}
+
+# Nominal sizes of the real datasets (rows, features after encoding, classes).
+# They only size the resource estimates of the training jobs.
+NOMINAL_SHAPES = {
+    "credit_default": (30_000, 26, 2),
+    "amazon_reviews": (750, 10_000, 50),
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One training run of a study: its names, its feature set and hyper-parameters."""
+
+    study: str
+    dataset: str
+    preprocessing: str
+    name: str
+    params: dict = field(hash=False)
+    budgets: tuple[int, ...] = ()
+
+
+def to_number(key: str, value):
+    """Return ``value`` as the int or float that ``key`` takes.
+
+    Strings such as ``"1e-2"`` (which YAML 1.1 reads as text) are parsed.
+    Raises ValueError naming the key for anything that is not a finite number,
+    and for integer keys holding a non-integral value.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{key}: expected a number, got the boolean {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}: expected a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{key}: expected a finite number, got {value!r}")
+    if key in INTEGER_KEYS:
+        if number != int(number):
+            raise ValueError(f"{key}: expected an integer, got {value!r}")
+        return int(number)
+    return number
+
+
+def canonical(key: str, value) -> str:
+    """Spell a grid value the one way cell names use (0.10 -> '0.1', 64.0 -> '64')."""
+    if value is None:
+        return "none"
+    if key in STRING_KEYS:
+        return str(value)
+    number = to_number(key, value)
+    if isinstance(number, int):
+        return str(number)
+    return repr(number)
+
+
+def normalize_values(key: str, values) -> list:
+    """Coerce a grid list to numbers where the key is numeric and drop duplicates."""
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    seen = {}
+    for value in values:
+        if value is not None and key not in STRING_KEYS:
+            value = to_number(key, value)
+        seen.setdefault(canonical(key, value), value)
+    return list(seen.values())
+
+
+def normalize_config(config: dict) -> dict:
+    """Coerce numeric grid values written as strings, in place, before validation.
+
+    Only values that parse as numbers are converted; anything else is left for
+    the schema to reject with the key named.
+    """
+    for study in (config.get("studies") or {}).values():
+        if not isinstance(study, dict):
+            continue
+        for section in ("grid", "fixed"):
+            values = study.get(section)
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if key in STRING_KEYS or key not in INTEGER_KEYS | FLOAT_KEYS:
+                    continue
+                items = value if isinstance(value, list) else [value]
+                converted = []
+                for item in items:
+                    try:
+                        converted.append(to_number(key, item) if isinstance(item, str) else item)
+                    except ValueError:
+                        converted.append(item)
+                values[key] = converted if isinstance(value, list) else converted[0]
+    return config
+
+
+def cell_name(params: dict, varying: list[str]) -> str:
+    """Build a cell name from the varying keys, e.g. ``relu-h64-l2-lr0.05-s0``."""
+    parts = []
+    for key, prefix in CELL_NAME_KEYS:
+        if key in varying:
+            parts.append(prefix + canonical(key, params[key]))
+    return "-".join(parts)
+
+
+def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -> list[Cell]:
+    """Return the cells of one study, in a deterministic order.
+
+    ``datasets`` is the config's ``data`` section (for each dataset's default
+    preprocessing) and ``training`` its ``training`` section (dtype, tol,
+    n_iter_no_change), which every cell's params record.
+    """
+    grid = {key: normalize_values(key, values) for key, values in study["grid"].items()}
+    budgets = tuple(sorted(grid.pop("iterations")))
+    varying = [key for key, _ in CELL_NAME_KEYS if key in grid]
+    unknown = sorted(set(grid) - set(varying))
+    if unknown:
+        raise ValueError(f"studies.{study_name}.grid: unknown keys {unknown}")
+    fixed = dict(TRAINING_DEFAULTS)
+    fixed.update(study.get("fixed") or {})
+    cells = []
+    for dataset in study["datasets"]:
+        preprocessing = (study.get("preprocessing") or {}).get(
+            dataset, datasets[dataset].get("preprocessing", "standardize")
+        )
+        for combination in itertools.product(*(grid[key] for key in varying)):
+            params = dict(fixed)
+            params.update(zip(varying, combination))
+            params.update(
+                dtype=training["dtype"],
+                tol=to_number("tol", training["tol"]),
+                n_iter_no_change=training["n_iter_no_change"],
+                max_iter=budgets[-1],
+                preprocessing=preprocessing,
+            )
+            name = cell_name(params, varying)
+            cells.append(Cell(study_name, dataset, preprocessing, name, params, budgets))
+    return cells
+
+
+def expand_studies(config: dict) -> list[Cell]:
+    """Return every cell of every study in the config."""
+    cells = []
+    for name, study in config["studies"].items():
+        cells.extend(expand_study(name, study, config["data"], config["training"]))
+    return cells
+
+
+def estimate_resources(cell: Cell) -> dict:
+    """Estimate memory (MB) and runtime (minutes) of a training cell from its size.
+
+    The estimate counts the float arrays of one full-batch step: the data, one
+    activation and one delta buffer per layer, and the weights with their
+    gradients and optimizer state.  Runtime assumes 2e9 floating-point
+    operations per second on one core, a deliberately slow figure, so that a
+    cluster never kills a job for its time limit.
+    """
+    rows, features, classes = NOMINAL_SHAPES.get(cell.dataset, (30_000, 10_000, 50))
+    params = cell.params
+    widths = [features] + [params["hidden"]] * params["layers"] + [classes]
+    itemsize = 4 if params["dtype"] == "float32" else 8
+    n_weights = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    batch = params.get("batch_size") or rows
+    buffers = rows * features + 2 * min(batch, rows) * sum(widths[1:])
+    mem_mb = 300 + 4 * (buffers + 4 * n_weights) * itemsize / 1e6
+    flops = 6 * rows * n_weights * params["max_iter"]
+    runtime = 10 + flops / 2e9 / 60
+    return {"mem_mb": int(math.ceil(mem_mb)), "runtime": int(math.ceil(runtime))}

@@ -1,0 +1,111 @@
+"""Train one grid cell and measure it at every iteration budget.
+
+One fit of the largest budget reports the smaller budgets as checkpoints;
+the mlp package guarantees each checkpoint equals a separate fit of that
+budget.  The result is a JSON-ready dict, the contract read by aggregation.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mlp import MLPClassifier
+
+from .metrics import classification_report
+
+SPLITS = ("train", "validation", "test")
+
+
+def finite_or_none(values) -> list:
+    """Return floats with non-finite values as None, since JSON has no NaN."""
+    return [float(value) if np.isfinite(value) else None for value in values]
+
+
+def build_model(params: dict) -> MLPClassifier:
+    """Return an unfitted network for a cell's params."""
+    early_stopping = params.get("early_stopping", "train")
+    return MLPClassifier(
+        hidden_layer_sizes=(int(params["hidden"]),) * int(params["layers"]),
+        activation=params["activation"],
+        optimizer=params.get("optimizer", "gd"),
+        learning_rate=float(params["learning_rate"]),
+        max_iter=int(params["max_iter"]),
+        batch_size=params.get("batch_size"),
+        alpha=float(params.get("alpha", 0.0)),
+        momentum=float(params.get("momentum", 0.9)),
+        tol=float(params["tol"]),
+        n_iter_no_change=int(params["n_iter_no_change"]),
+        early_stopping=bool(early_stopping),
+        random_state=int(params["seed"]),
+        dtype=params["dtype"],
+    )
+
+
+def evaluate(model: MLPClassifier, X: np.ndarray, y: np.ndarray) -> dict:
+    """Return the loss and classification metrics of a fitted model on one split."""
+    probabilities = model.predict_proba(X)
+    y_index = np.searchsorted(model.classes_, y)
+    y_pred = np.argmax(probabilities, axis=1)
+    report = classification_report(y_index, y_pred, probabilities, len(model.classes_))
+    report["loss"] = float(model.loss(X, y))
+    return report
+
+
+def measure_budget(model: MLPClassifier, budget: int, splits: dict, competition_X) -> dict:
+    """Return status and metrics of the checkpoint at one iteration budget."""
+    entry = {
+        "iterations": int(budget),
+        "n_iter": int(model.n_iter_),
+        "stop_reason": model.stop_reason_,
+    }
+    if model.stop_reason_ == "diverged":
+        entry["status"] = "diverged"
+        for split in SPLITS:
+            entry[split] = {key: None for key in ("loss", "accuracy", "balanced_accuracy", "macro_f1", "roc_auc")}
+        return entry
+
+    for split in SPLITS:
+        entry[split] = evaluate(model, *splits[split])
+    validation_predictions = model.predict(splits["validation"][0])
+    entry["status"] = "one_class" if np.unique(validation_predictions).size == 1 else "ok"
+    if competition_X is not None:
+        entry["competition_predictions"] = [str(label) for label in model.predict(competition_X)]
+    return entry
+
+
+def train_cell(splits: dict, params: dict, budgets, competition_X=None) -> dict:
+    """Fit one cell once and return its metrics at each budget.
+
+    ``splits`` maps ``train``, ``validation`` and ``test`` to ``(X, y)``
+    pairs.  ``params`` holds every hyper-parameter of the cell (see
+    ``gridstudy.grid.expand_study``).  The test split is measured for the
+    record only; selection never reads it.
+    """
+    budgets = sorted(int(budget) for budget in budgets)
+    dtype = np.dtype(params["dtype"])
+    splits = {name: (np.ascontiguousarray(X, dtype=dtype), y) for name, (X, y) in splits.items()}
+    if competition_X is not None:
+        competition_X = np.ascontiguousarray(competition_X, dtype=dtype)
+    model = build_model(params)
+    validation_data = splits["validation"] if params.get("early_stopping") == "validation" else None
+
+    start = time.perf_counter()
+    model.fit(*splits["train"], validation_data=validation_data, checkpoints=budgets)
+    fit_seconds = time.perf_counter() - start
+
+    validation_curve = getattr(model, "validation_loss_curve_", None)
+    return {
+        "params": params,
+        "n_classes": int(len(model.classes_)),
+        "n_features": int(splits["train"][0].shape[1]),
+        "n_parameters": int(model.n_parameters_),
+        "nbytes": int(model.nbytes_),
+        "fit_seconds": round(fit_seconds, 6),
+        "loss_curve": finite_or_none(model.loss_curve_),
+        "validation_loss_curve": None if validation_curve is None else finite_or_none(validation_curve),
+        "budgets": [
+            measure_budget(model.checkpoints_[budget], budget, splits, competition_X) for budget in budgets
+        ],
+    }

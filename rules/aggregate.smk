@@ -1,0 +1,130 @@
+def cell_jsons(wildcards):
+    return [
+        f"results/cells/{wildcards.study}/{wildcards.dataset}/{cell.name}.json"
+        for cell in study_cells(wildcards.study, wildcards.dataset)
+    ]
+
+
+def cell_benchmarks(wildcards):
+    return [
+        f"results/benchmarks/{wildcards.study}/{wildcards.dataset}/{cell.name}.tsv"
+        for cell in study_cells(wildcards.study, wildcards.dataset)
+    ]
+
+
+def study_metadata(wildcards):
+    preprocessing = study_preprocessing(wildcards.study, wildcards.dataset)
+    return f"{feature_dir(wildcards.dataset, preprocessing)}/metadata.json"
+
+
+def all_grids():
+    return [
+        f"results/tables/{study}/{dataset}_grid.csv"
+        for study in STUDIES
+        for dataset in config["studies"][study]["datasets"]
+    ]
+
+
+def all_metadata():
+    return sorted(
+        {
+            f"{feature_dir(cell.dataset, cell.preprocessing)}/metadata.json"
+            for cell in CELLS
+        }
+    )
+
+
+rule aggregate:
+    input:
+        cells=cell_jsons,
+        benchmarks=cell_benchmarks,
+        metadata=study_metadata,
+    output:
+        grid=report(
+            "results/tables/{study}/{dataset}_grid.csv",
+            category="Tables",
+            subcategory="{study}",
+            labels={"study": "{study}", "dataset": "{dataset}", "table": "grid"},
+        ),
+        top=report(
+            "results/tables/{study}/{dataset}_top.md",
+            category="Tables",
+            subcategory="{study}",
+            labels={"study": "{study}", "dataset": "{dataset}", "table": "top"},
+        ),
+    params:
+        top_n=config.get("top_n", 5),
+    log:
+        "logs/aggregate/{study}/{dataset}.log",
+    script:
+        "../scripts/aggregate.py"
+
+
+rule summary:
+    input:
+        grids=all_grids(),
+        metadata=all_metadata(),
+    output:
+        report("results/tables/summary.md", category="Tables", labels={"table": "summary"}),
+    params:
+        reference_accuracy=config.get("reference_accuracy", {}),
+        studies=STUDIES,
+        datasets=DATASETS,
+    log:
+        "logs/aggregate/summary.log",
+    script:
+        "../scripts/summary.py"
+
+
+rule figures:
+    input:
+        grid="results/tables/{study}/{dataset}_grid.csv",
+        cells=cell_jsons,
+    output:
+        heatmap=report(
+            "results/figures/{study}/{dataset}_width_depth.png",
+            category="Figures",
+            subcategory="{study}",
+            labels={"study": "{study}", "dataset": "{dataset}", "figure": "width x depth"},
+        ),
+        params=report(
+            "results/figures/{study}/{dataset}_accuracy_vs_parameters.png",
+            category="Figures",
+            subcategory="{study}",
+            labels={"study": "{study}", "dataset": "{dataset}", "figure": "parameters"},
+        ),
+        curves=report(
+            "results/figures/{study}/{dataset}_loss_curves.png",
+            category="Figures",
+            subcategory="{study}",
+            labels={"study": "{study}", "dataset": "{dataset}", "figure": "loss curves"},
+        ),
+        lr=report(
+            "results/figures/{study}/{dataset}_learning_rate_iterations.png",
+            category="Figures",
+            subcategory="{study}",
+            labels={"study": "{study}", "dataset": "{dataset}", "figure": "learning rate"},
+        ),
+    log:
+        "logs/figures/{study}/{dataset}.log",
+    script:
+        "../scripts/figures.py"
+
+
+rule submission:
+    input:
+        grid=lambda wildcards: f"results/tables/{submission_study()}/amazon_reviews_grid.csv",
+        cells=lambda wildcards: [
+            f"results/cells/{submission_study()}/amazon_reviews/{cell.name}.json"
+            for cell in study_cells(submission_study(), "amazon_reviews")
+        ],
+        competition_test=lambda wildcards: feature_dir(
+            "amazon_reviews", study_preprocessing(submission_study(), "amazon_reviews")
+        )
+        + "/competition_test.parquet",
+    output:
+        report("results/submissions/amazon_reviews.csv", category="Submission"),
+    log:
+        "logs/submission/amazon_reviews.log",
+    script:
+        "../scripts/submission.py"

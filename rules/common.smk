@@ -1,0 +1,83 @@
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+from gridstudy.grid import estimate_resources, expand_studies, normalize_config
+
+min_version("9.20")
+
+
+normalize_config(config)
+validate(config, "../schemas/config.schema.yaml")
+
+CELLS = expand_studies(config)
+CELLS_BY_KEY = {(cell.study, cell.dataset, cell.name): cell for cell in CELLS}
+STUDIES = list(config["studies"])
+DATASETS = sorted({cell.dataset for cell in CELLS})
+REPOSITORY = Path(workflow.basedir)
+
+# Snakemake does not track imported modules, so the training jobs list the
+# network's sources and the training helpers as inputs: editing them makes
+# every cell stale, while editing aggregation code reruns only the tables.
+TRAINING_SOURCES = sorted(
+    str(path)
+    for path in [
+        *REPOSITORY.joinpath("mlp").glob("*.py"),
+        REPOSITORY / "gridstudy" / "training.py",
+        REPOSITORY / "gridstudy" / "metrics.py",
+    ]
+)
+
+
+wildcard_constraints:
+    study="|".join(STUDIES),
+    dataset="credit_default|amazon_reviews",
+    preprocessing="standardize|tfidf",
+    cell="[^/]+",
+
+
+def local_copy(dataset):
+    """Return the configured local copy as a one-item input list, or no input."""
+    path = config["data"][dataset].get("local_copy")
+    return [path] if path else []
+
+
+def cell_of(wildcards):
+    return CELLS_BY_KEY[(wildcards.study, wildcards.dataset, wildcards.cell)]
+
+
+def feature_dir(dataset, preprocessing):
+    return f"data/features/{dataset}/{preprocessing}"
+
+
+def study_preprocessing(study, dataset):
+    for cell in CELLS:
+        if cell.study == study and cell.dataset == dataset:
+            return cell.preprocessing
+    raise ValueError(f"study {study!r} has no cells for dataset {dataset!r}")
+
+
+def study_cells(study, dataset):
+    return [cell for cell in CELLS if cell.study == study and cell.dataset == dataset]
+
+
+def submission_study():
+    """Return the first study (in config order) that trains on the reviews, or None."""
+    for study in STUDIES:
+        if "amazon_reviews" in config["studies"][study]["datasets"]:
+            return study
+    return None
+
+
+def final_outputs():
+    outputs = ["results/tables/summary.md"]
+    for study in STUDIES:
+        for dataset in config["studies"][study]["datasets"]:
+            outputs += [
+                f"results/tables/{study}/{dataset}_grid.csv",
+                f"results/tables/{study}/{dataset}_top.md",
+                f"results/figures/{study}/{dataset}_width_depth.png",
+            ]
+    if submission_study():
+        outputs.append("results/submissions/amazon_reviews.csv")
+    return outputs

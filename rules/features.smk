@@ -1,0 +1,36 @@
+rule features_credit_default:
+    input:
+        csv=rules.fetch_credit_default.output.csv,
+        checksums=rules.fetch_credit_default.output.checksums,
+    output:
+        train="data/features/credit_default/standardize/train.parquet",
+        validation="data/features/credit_default/standardize/validation.parquet",
+        test="data/features/credit_default/standardize/test.parquet",
+        metadata="data/features/credit_default/standardize/metadata.json",
+    params:
+        split=config["split"],
+        categories=config["data"]["credit_default"]["categories"],
+    log:
+        "logs/features/credit_default.log",
+    script:
+        "../scripts/features_credit_default.py"
+
+
+rule features_amazon_reviews:
+    input:
+        train=rules.fetch_amazon_reviews.output.train,
+        test=rules.fetch_amazon_reviews.output.test,
+        checksums=rules.fetch_amazon_reviews.output.checksums,
+    output:
+        train="data/features/amazon_reviews/{preprocessing}/train.parquet",
+        validation="data/features/amazon_reviews/{preprocessing}/validation.parquet",
+        test="data/features/amazon_reviews/{preprocessing}/test.parquet",
+        competition_test="data/features/amazon_reviews/{preprocessing}/competition_test.parquet",
+        metadata="data/features/amazon_reviews/{preprocessing}/metadata.json",
+    params:
+        split=config["split"],
+        preprocessing="{preprocessing}",
+    log:
+        "logs/features/amazon_reviews_{preprocessing}.log",
+    script:
+        "../scripts/features_amazon_reviews.py"

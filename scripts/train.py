@@ -1,0 +1,44 @@
+"""Train one grid cell and write its metrics at every iteration budget as JSON."""
+
+import logging
+import sys
+
+from threadpoolctl import threadpool_limits
+
+from gridstudy.features import load_competition_test, load_split
+from gridstudy.io import write_json_atomic
+from gridstudy.training import train_cell
+
+
+def main(train, validation, test, competition_test, output, params, budgets, identity, threads):
+    splits = {}
+    for name, path in (("train", train), ("validation", validation), ("test", test)):
+        X, y, _ = load_split(path)
+        splits[name] = (X, y)
+    competition_X = None
+    if competition_test:
+        _, competition_X = load_competition_test(competition_test)
+    logging.info("training %s/%s/%s on %d rows", identity["study"], identity["dataset"], identity["cell"], len(splits["train"][1]))
+
+    with threadpool_limits(limits=threads):
+        result = train_cell(splits, params, budgets, competition_X)
+
+    final = result["budgets"][-1]
+    logging.info("stopped after %d iterations (%s), status %s", final["n_iter"], final["stop_reason"], final["status"])
+    write_json_atomic(output, {**identity, **result})
+
+
+if __name__ == "__main__":
+    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    sys.stderr = open(snakemake.log[0], "a")
+    main(
+        train=snakemake.input.train,
+        validation=snakemake.input.validation,
+        test=snakemake.input.test,
+        competition_test=snakemake.input.get("competition_test"),
+        output=snakemake.output.json,
+        params=dict(snakemake.params.cell),
+        budgets=list(snakemake.params.budgets),
+        identity={"study": snakemake.wildcards.study, "dataset": snakemake.wildcards.dataset, "cell": snakemake.wildcards.cell},
+        threads=snakemake.threads,
+    )
