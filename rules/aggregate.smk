@@ -39,6 +39,7 @@ rule aggregate:
         cells=cell_jsons,
         benchmarks=cell_benchmarks,
         metadata=study_metadata,
+        code=AGGREGATION_SOURCES,
     output:
         grid=report(
             "results/tables/{study}/{dataset}_grid.csv",
@@ -54,6 +55,8 @@ rule aggregate:
         ),
     params:
         top_n=config.get("top_n", 5),
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/aggregate/{study}/{dataset}.log",
     script:
@@ -64,12 +67,15 @@ rule summary:
     input:
         grids=all_grids(),
         metadata=all_metadata(),
+        code=AGGREGATION_SOURCES,
     output:
         report("results/tables/summary.md", category="Tables", labels={"table": "summary"}),
     params:
         reference_accuracy=config.get("reference_accuracy", {}),
         studies=STUDIES,
         datasets=DATASETS,
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/aggregate/summary.log",
     script:
@@ -80,6 +86,7 @@ rule figures:
     input:
         grid="results/tables/{study}/{dataset}_grid.csv",
         cells=cell_jsons,
+        code=FIGURE_SOURCES,
     output:
         heatmap=report(
             "results/figures/{study}/{dataset}_width_depth.png",
@@ -105,6 +112,8 @@ rule figures:
             subcategory="{study}",
             labels={"study": "{study}", "dataset": "{dataset}", "figure": "learning rate"},
         ),
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/figures/{study}/{dataset}.log",
     script:
@@ -122,8 +131,11 @@ rule submission:
             "amazon_reviews", study_preprocessing(submission_study(), "amazon_reviews")
         )
         + "/competition_test.parquet",
+        code=AGGREGATION_SOURCES,
     output:
         report("results/submissions/amazon_reviews.csv", category="Submission"),
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/submission/amazon_reviews.log",
     script:

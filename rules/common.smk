@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from snakemake.utils import min_version, validate
@@ -16,6 +17,12 @@ STUDIES = list(config["studies"])
 DATASETS = sorted({cell.dataset for cell in CELLS})
 REPOSITORY = Path(workflow.basedir)
 
+# Jobs import mlp and gridstudy from this checkout, also inside a conda
+# environment or on a cluster node where the package is not installed.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])
+)
+
 # Snakemake does not track imported modules, so the training jobs list the
 # network's sources and the training helpers as inputs: editing them makes
 # every cell stale, while editing aggregation code reruns only the tables.
@@ -27,6 +34,9 @@ TRAINING_SOURCES = sorted(
         REPOSITORY / "gridstudy" / "metrics.py",
     ]
 )
+
+AGGREGATION_SOURCES = [str(REPOSITORY / "gridstudy" / "aggregate.py")]
+FIGURE_SOURCES = [str(REPOSITORY / "gridstudy" / "figures.py")]
 
 
 wildcard_constraints:

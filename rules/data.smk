@@ -9,6 +9,8 @@ rule fetch_credit_default:
         sha256=config["data"]["credit_default"].get("sha256", {}),
         timeout_s=config["download"].get("timeout_s", 60),
         retries=config["download"].get("retries", 3),
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/fetch/credit_default.log",
     script:
@@ -31,6 +33,8 @@ rule fetch_amazon_reviews:
         sha256=config["data"]["amazon_reviews"].get("sha256", {}),
         timeout_s=config["download"].get("timeout_s", 60),
         retries=config["download"].get("retries", 3),
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/fetch/amazon_reviews.log",
     script:

@@ -10,6 +10,8 @@ rule features_credit_default:
     params:
         split=config["split"],
         categories=config["data"]["credit_default"]["categories"],
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/features/credit_default.log",
     script:
@@ -30,6 +32,8 @@ rule features_amazon_reviews:
     params:
         split=config["split"],
         preprocessing="{preprocessing}",
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/features/amazon_reviews_{preprocessing}.log",
     script:

@@ -28,6 +28,8 @@ rule train:
         "train"
     benchmark:
         "results/benchmarks/{study}/{dataset}/{cell}.tsv"
+    conda:
+        "../envs/mlp.yaml"
     log:
         "logs/train/{study}/{dataset}/{cell}.log",
     script:

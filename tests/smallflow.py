@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,9 @@ import yaml
 from tests import fakedata
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-SNAKEFILE = REPOSITORY / "Snakefile"
+# What a run needs from the checkout. Tests copy it, so they can edit sources
+# and watch what Snakemake reruns without touching the repository.
+WORKFLOW_PATHS = ("Snakefile", "rules", "scripts", "schemas", "profiles", "envs", "mlp", "gridstudy")
 
 
 def small_config(credit_copy: Path, reviews_copy: Path) -> dict:
@@ -40,9 +43,19 @@ def small_config(credit_copy: Path, reviews_copy: Path) -> dict:
 
 
 def prepare(workdir: Path, config_changes=None) -> Path:
-    """Write synthetic raw data and a small config.yaml into ``workdir``."""
+    """Copy the workflow into ``workdir`` with synthetic raw data and a small config.yaml.
+
+    ``config_changes`` is called with the config dict before it is written.
+    """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in WORKFLOW_PATHS:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, workdir / name, ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, workdir / name)
     credit = fakedata.write_credit_csv(workdir / "sources" / "credit.csv", n_rows=600)
     reviews = fakedata.write_review_archive(workdir / "sources" / "reviews.zip")
     config = small_config(credit, reviews)
@@ -53,19 +66,12 @@ def prepare(workdir: Path, config_changes=None) -> Path:
 
 
 def run(workdir: Path, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
-    """Run snakemake on the repository's Snakefile inside ``workdir``.
+    """Run snakemake on the workflow copy in ``workdir`` and return the process.
 
     The process gets its own session so a timeout kills every job it started:
     Snakemake does not exit on SIGTERM while jobs run.
     """
-    command = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(SNAKEFILE),
-        "--directory", str(workdir),
-        "--configfile", str(Path(workdir) / "config.yaml"),
-        "--profile", str(REPOSITORY / "profiles" / "default"),
-        *args,
-    ]
+    command = [sys.executable, "-m", "snakemake", *args]
     process = subprocess.Popen(
         command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,

@@ -1,0 +1,136 @@
+"""End-to-end runs of the real workflow on small synthetic data."""
+
+import csv
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests import smallflow
+
+pytestmark = pytest.mark.slow
+
+BUDGETS = (5, 20)
+CELLS_PER_DATASET = 4
+
+
+def planned_rules(output: str) -> dict[str, int]:
+    """Parse the 'Job stats' table of a dry run into {rule: count}."""
+    counts = {}
+    table = output.split("Job stats:", 1)
+    if len(table) < 2:
+        return counts
+    for line in table[1].splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match:
+            break
+        if match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+@contextmanager
+def edited(path: Path):
+    """Append a comment to a source file, then restore its text and mtime."""
+    original = path.read_text()
+    stat = path.stat()
+    path.write_text(original + "\n# edited by a test\n")
+    try:
+        yield
+    finally:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = smallflow.prepare(tmp_path_factory.mktemp("workflow"))
+    smallflow.run(workdir, "--cores", "2")
+    return workdir
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+@pytest.mark.parametrize("dataset", ["credit_default", "amazon_reviews"])
+def test_grid_table_has_every_cell_and_budget(finished_run, dataset):
+    rows = read_csv(finished_run / "results" / "tables" / "reference" / f"{dataset}_grid.csv")
+    assert len(rows) == CELLS_PER_DATASET * len(BUDGETS)
+    assert {int(row["iterations"]) for row in rows} == set(BUDGETS)
+    assert len({(row["cell"], row["iterations"]) for row in rows}) == len(rows)
+    for row in rows:
+        assert row["status"] in {"ok", "diverged", "one_class"}
+        assert "nan" not in [value.lower() for value in row.values()]
+
+
+def test_top_tables_and_summary_written(finished_run):
+    tables = finished_run / "results" / "tables"
+    for dataset in ("credit_default", "amazon_reviews"):
+        top = (tables / "reference" / f"{dataset}_top.md").read_text()
+        assert "|" in top
+    summary = (tables / "summary.md").read_text()
+    assert "credit_default" in summary
+    assert "amazon_reviews" in summary
+
+
+def test_figures_are_png(finished_run):
+    figures = sorted((finished_run / "results" / "figures" / "reference").glob("*.png"))
+    assert len(figures) == 8
+    for figure in figures:
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_submission_matches_sample_format(finished_run):
+    lines = (finished_run / "results" / "submissions" / "amazon_reviews.csv").read_text().splitlines()
+    assert lines[0] == 'ID,"Class"'
+    assert len(lines) == 1 + 40
+    assert lines[1].split(",")[0] == "120"
+
+
+def test_cell_json_records_budgets(finished_run):
+    cells = sorted((finished_run / "results" / "cells" / "reference" / "credit_default").glob("*.json"))
+    assert len(cells) == CELLS_PER_DATASET
+    benchmarks = sorted((finished_run / "results" / "benchmarks" / "reference" / "credit_default").glob("*.tsv"))
+    assert len(benchmarks) == CELLS_PER_DATASET
+
+
+def test_second_run_has_nothing_to_do(finished_run):
+    result = smallflow.run(finished_run, "--cores", "2", "--dry-run")
+    assert "Nothing to be done" in result.stdout
+
+
+def test_core_count_changes_nothing(finished_run):
+    result = smallflow.run(finished_run, "--cores", "1", "--dry-run")
+    assert "Nothing to be done" in result.stdout
+
+
+def test_config_order_changes_nothing(finished_run, tmp_path):
+    import yaml
+
+    config = yaml.safe_load((finished_run / "config.yaml").read_text())
+    grid = config["studies"]["reference"]["grid"]
+    config["studies"]["reference"]["grid"] = {key: list(reversed(grid[key])) for key in reversed(list(grid))}
+    config["studies"]["reference"]["datasets"].reverse()
+    reordered = tmp_path / "reordered.yaml"
+    reordered.write_text(yaml.safe_dump(config))
+    result = smallflow.run(finished_run, "--cores", "2", "--dry-run", "--configfile", str(reordered))
+    assert "Nothing to be done" in result.stdout
+
+
+def test_aggregation_edit_reruns_only_aggregation(finished_run):
+    with edited(finished_run / "gridstudy" / "aggregate.py"):
+        rules = planned_rules(smallflow.run(finished_run, "--cores", "2", "--dry-run").stdout)
+    assert rules, "an edited aggregation module must make its tables stale"
+    assert set(rules) <= {"aggregate", "summary", "figures", "submission", "all"}
+
+
+def test_network_edit_reruns_training(finished_run):
+    with edited(finished_run / "mlp" / "__init__.py"):
+        rules = planned_rules(smallflow.run(finished_run, "--cores", "2", "--dry-run").stdout)
+    assert rules.get("train") == 2 * CELLS_PER_DATASET
+    assert "fetch_credit_default" not in rules
+    assert "features_credit_default" not in rules
