@@ -1,0 +1,25 @@
+"""Snakemake script: summary and cost markdown over every study and dataset."""
+
+import logging
+import sys
+
+from gridstudy.aggregate import summarise
+
+
+def main(grids, costs, metadata, summary, cost, reference_accuracy, studies, datasets):
+    summarise(grids, costs, metadata, summary, cost, reference_accuracy, studies, datasets)
+
+
+if __name__ == "__main__":
+    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (injected by Snakemake)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    main(
+        grids=list(snakemake.input.grids),  # noqa: F821
+        costs=list(snakemake.input.costs),  # noqa: F821
+        metadata=list(snakemake.input.metadata),  # noqa: F821
+        summary=snakemake.output.summary,  # noqa: F821
+        cost=snakemake.output.cost,  # noqa: F821
+        reference_accuracy=dict(snakemake.params.reference_accuracy),  # noqa: F821
+        studies=list(snakemake.params.studies),  # noqa: F821
+        datasets=list(snakemake.params.datasets),  # noqa: F821
+    )
