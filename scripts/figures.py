@@ -1,0 +1,24 @@
+"""Snakemake script: the four figures of one study and dataset."""
+
+import logging
+import sys
+
+from gridstudy.figures import draw_figures
+
+
+def main(grid, cells, heatmap, params, curves, lr, top_n):
+    draw_figures(grid, cells, heatmap, params, curves, lr, top_n=top_n)
+
+
+if __name__ == "__main__":
+    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (injected by Snakemake)
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    main(
+        grid=snakemake.input.grid,  # noqa: F821
+        cells=list(snakemake.input.cells),  # noqa: F821
+        heatmap=snakemake.output.heatmap,  # noqa: F821
+        params=snakemake.output.params,  # noqa: F821
+        curves=snakemake.output.curves,  # noqa: F821
+        lr=snakemake.output.lr,  # noqa: F821
+        top_n=int(snakemake.params.get("top_n", 5)),  # noqa: F821
+    )
