@@ -101,8 +101,8 @@ def stratified_split(labels: np.ndarray, split: Mapping | None = None) -> dict[s
     for label, count in zip(classes, class_counts):
         if count < minimum:
             raise ValueError(
-                f"class {label!r} has {count} rows, too few for the split {split_text}: each class needs at least "
-                f"{minimum} rows so that every split holds one; add rows for this class or change the fractions"
+                f"class {label.item()!r} has {count} rows, too few for the split {split_text}, because each class "
+                f"needs at least {minimum} rows to put one in every split; add rows for this class or change the fractions"
             )
 
     rng = np.random.default_rng(params["seed"])
@@ -115,7 +115,7 @@ def stratified_split(labels: np.ndarray, split: Mapping | None = None) -> dict[s
     if len(empty):
         class_index, split_index = empty[0]
         raise ValueError(
-            f"class {classes[class_index]!r} has {class_counts[class_index]} rows, which leaves none for the "
+            f"class {classes[class_index].item()!r} has {class_counts[class_index]} rows, which leaves none for the "
             f"{SPLIT_NAMES[split_index]} split with {split_text}; add rows for this class or change the fractions"
         )
 

@@ -1,0 +1,38 @@
+"""Build the credit default feature splits and metadata from the raw CSV."""
+
+import logging
+import sys
+
+from gridstudy.features import build_credit_features
+
+
+def main(csv, checksums, train, validation, test, metadata, split, categories):
+    try:
+        build_credit_features(
+            csv=csv,
+            checksums=checksums,
+            train=train,
+            validation=validation,
+            test=test,
+            metadata=metadata,
+            split=dict(split),
+            categories={name: list(codes) for name, codes in dict(categories).items()},
+        )
+    except ValueError as error:
+        logging.error("%s", error)
+        raise
+
+
+if __name__ == "__main__":
+    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.stderr = open(snakemake.log[0], "a")
+    main(
+        csv=snakemake.input.csv,
+        checksums=snakemake.input.checksums,
+        train=snakemake.output.train,
+        validation=snakemake.output.validation,
+        test=snakemake.output.test,
+        metadata=snakemake.output.metadata,
+        split=snakemake.params.split,
+        categories=snakemake.params.categories,
+    )
