@@ -278,7 +278,16 @@ def _check_network_arguments(timeout_s: float, retries: int) -> None:
         raise ValueError(f"retries must be a non-negative integer, got {retries!r}")
 
 
-def _with_retries(action: Callable[[], object], what: str, retries: int, is_retryable, redact=str):
+def _describe(error: BaseException) -> str:
+    """Return "Type: message", plus the underlying error that a library re-raised without it."""
+    text = f"{type(error).__name__}: {error}"
+    underlying = error.__cause__ or error.__context__
+    if underlying is not None and str(underlying) not in text:
+        text += f" ({type(underlying).__name__}: {underlying})"
+    return text
+
+
+def _with_retries(action: Callable[[], object], what: str, retries: int, is_retryable, redact=_describe):
     """Call ``action`` up to ``retries + 1`` times with exponential backoff between tries.
 
     Errors for which ``is_retryable`` is false, and the last error, propagate unchanged.
@@ -320,7 +329,7 @@ def _download_credit_frame(timeout_s: float, retries: int) -> pd.DataFrame:
     except Exception as error:
         raise SourceError(
             f"{what} failed after {retries + 1} attempt(s) with a {timeout_s:g} s timeout: "
-            f"{type(error).__name__}: {error}. Check the network and proxy settings, or set "
+            f"{_describe(error)}. Check the network and proxy settings, or set "
             f"{CREDIT_LOCAL_COPY_SETTING} to a CSV with ucimlrepo's columns (ID, X1..X23, Y) or "
             "to UCI's workbook 'default of credit card clients.xls'."
         ) from error
@@ -617,7 +626,8 @@ def _kaggle_secrets() -> list[str]:
 
 
 def _redact(error: object) -> str:
-    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    """Describe an error or text with every known Kaggle credential replaced by [redacted]."""
+    text = _describe(error) if isinstance(error, BaseException) else str(error)
     for secret in _kaggle_secrets():
         text = text.replace(secret, "[redacted]")
     return text
@@ -633,12 +643,14 @@ def _http_status(error: BaseException) -> int | None:
 
 def _authenticated_kaggle_api(competition: str, timeout_s: float):
     """Import the kaggle client and authenticate it; raise one SourceError if that fails."""
-    missing_message = (
-        f"Kaggle credentials are missing or invalid, so the Amazon reviews (Kaggle competition "
-        f"'{competition}') cannot be downloaded. {_CREDENTIAL_HELP} {_local_copy_hint(competition)}"
-    )
+    def credentials_message(state: str) -> str:
+        return (
+            f"Kaggle credentials are {state}, so the Amazon reviews (Kaggle competition "
+            f"'{competition}') cannot be downloaded. {_CREDENTIAL_HELP} {_local_copy_hint(competition)}"
+        )
+
     if not _kaggle_credential_sources():
-        raise SourceError(missing_message)
+        raise SourceError(credentials_message("missing"))
 
     # The client authenticates when imported and prints help when that fails: keep its
     # output out of our stdout. kaggle 1.x raises OSError here, 2.x calls exit(1).
@@ -655,7 +667,8 @@ def _authenticated_kaggle_api(competition: str, timeout_s: float):
             f"`pip install kaggle`. {_local_copy_hint(competition)}"
         ) from None
     except (Exception, SystemExit) as error:
-        raise SourceError(f"{missing_message} The client reported: {_redact(error)}") from None
+        message = credentials_message("missing or invalid")
+        raise SourceError(f"{message} The kaggle client reported: {_redact(error)}") from None
     return api
 
 

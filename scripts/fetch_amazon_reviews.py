@@ -1,0 +1,40 @@
+"""Download the Amazon reviews competition files from Kaggle, or extract a local copy."""
+
+import logging
+import sys
+
+from gridstudy.sources import SourceError, fetch_amazon_reviews
+
+
+def main(train, test, sample_submission, checksums, competition, local_copy, sha256, timeout_s, retries):
+    try:
+        fetch_amazon_reviews(
+            train=train,
+            test=test,
+            sample_submission=sample_submission,
+            checksums=checksums,
+            competition=competition,
+            local_copy=local_copy,
+            sha256=dict(sha256 or {}),
+            timeout_s=float(timeout_s),
+            retries=int(retries),
+        )
+    except SourceError as error:
+        logging.error("%s", error)
+        raise
+
+
+if __name__ == "__main__":
+    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.stderr = open(snakemake.log[0], "a")
+    main(
+        train=snakemake.output.train,
+        test=snakemake.output.test,
+        sample_submission=snakemake.output.sample_submission,
+        checksums=snakemake.output.checksums,
+        competition=snakemake.params.competition,
+        local_copy=snakemake.params.local_copy,
+        sha256=snakemake.params.sha256,
+        timeout_s=snakemake.params.timeout_s,
+        retries=snakemake.params.retries,
+    )

@@ -1,0 +1,34 @@
+"""Download the credit default data from UCI, or copy a local copy, and record its sha256."""
+
+import logging
+import sys
+
+from gridstudy.sources import SourceError, fetch_credit_default
+
+
+def main(csv, checksums, local_copy, sha256, timeout_s, retries):
+    try:
+        fetch_credit_default(
+            csv=csv,
+            checksums=checksums,
+            local_copy=local_copy,
+            sha256=dict(sha256 or {}),
+            timeout_s=float(timeout_s),
+            retries=int(retries),
+        )
+    except SourceError as error:
+        logging.error("%s", error)
+        raise
+
+
+if __name__ == "__main__":
+    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.stderr = open(snakemake.log[0], "a")
+    main(
+        csv=snakemake.output.csv,
+        checksums=snakemake.output.checksums,
+        local_copy=snakemake.params.local_copy,
+        sha256=snakemake.params.sha256,
+        timeout_s=snakemake.params.timeout_s,
+        retries=snakemake.params.retries,
+    )
