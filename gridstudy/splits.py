@@ -1,9 +1,9 @@
 """Stratified train/validation/test split with a seeded numpy Generator.
 
-The split sizes follow the fractions as closely as whole rows allow, and
-each class is spread over the splits in proportion to its size, within one
-row per class and split.  The same labels and seed always give the same rows
-in the same order.
+The split sizes follow the fractions as closely as whole rows allow.  Each
+class is spread over the splits in proportion to its size, within about two
+rows per class and split.  The same labels and seed always give the same
+rows in the same order.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def check_split_params(split: Mapping | None) -> dict:
         merged[name] = float(fraction)
     total = sum(merged[name] for name in SPLIT_NAMES)
     if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-9):
-        given = ", ".join(f"{name}={merged[name]}" for name in SPLIT_NAMES)
-        raise ValueError(f"split fractions {given} sum to {total:g}; they must sum to 1")
+        fractions_text = ", ".join(f"{name}={merged[name]}" for name in SPLIT_NAMES)
+        raise ValueError(f"split fractions {fractions_text} sum to {total:g}; they must sum to 1")
 
     seed = merged["seed"]
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -59,8 +59,8 @@ def set_column(path: Path, column: str, value: str) -> None:
 def drop_column(path: Path, column: str) -> None:
     lines = path.read_text().splitlines()
     index = [name.strip('"') for name in lines[0].split(",")].index(column)
-    kept = [",".join(cell for i, cell in enumerate(line.split(",")) if i != index) for line in lines]
-    path.write_text("\n".join(kept) + "\n")
+    remaining = [",".join(cell for i, cell in enumerate(line.split(",")) if i != index) for line in lines]
+    path.write_text("\n".join(remaining) + "\n")
 
 
 def prepend_index_column(path: Path, name: str) -> None:
