@@ -43,7 +43,7 @@ CREDIT_SHA256_SETTING = "data.credit_default.sha256"
 REVIEWS_LOCAL_COPY_SETTING = "data.amazon_reviews.local_copy"
 REVIEWS_SHA256_SETTING = "data.amazon_reviews.sha256"
 
-# Competition files are told apart by the end of their names.
+# The competition files are identified by the end of their names.
 REVIEW_ROLES = {
     "train": ".lrn.csv",
     "test": ".tes.csv",
@@ -58,7 +58,7 @@ _SHA256_PATTERN = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class SourceError(RuntimeError):
-    """A raw dataset could not be fetched, read or verified; the message says how to fix it."""
+    """A raw dataset could not be fetched, read or verified. The message explains the fix."""
 
 
 # --------------------------------------------------------------------------- public API
@@ -75,8 +75,8 @@ def fetch_credit_default(
     """Write the credit default data to ``csv`` (columns ID, X1..X23, Y) and its checksums.
 
     Without ``local_copy`` the data comes from ``ucimlrepo.fetch_ucirepo(id=350)``. A local
-    CSV whose header is exactly ucimlrepo's and whose values are plain integers is copied
-    byte for byte; other CSVs and the ``.xls`` workbook are converted. ``sha256`` maps file
+    CSV is copied byte for byte when its header is exactly ucimlrepo's and its values are
+    plain integers. Other CSVs and the ``.xls`` workbook are converted. ``sha256`` maps file
     names (``data.csv`` or the local copy's base name) to expected hex digests.
     Returns the record written to ``checksums``.
     """
@@ -149,6 +149,7 @@ def fetch_amazon_reviews(
             source = {"kind": "local_copy", "path": str(local_copy)}
             if local_copy.is_file():
                 source["sha256"] = sha256_file(local_copy)
+            logger.info("Using the local copy '%s'", local_copy)
             members = _extract_reviews(local_copy, staged, source_label=f"local copy '{local_copy}'")
         source["members"] = {member.name: digest for member, digest in members.values()}
 
@@ -188,8 +189,8 @@ def socket_timeout(seconds: float) -> Iterator[None]:
 def requests_timeout(seconds: float) -> Iterator[None]:
     """Bound every ``requests`` call made inside the block to ``seconds`` per connect and read.
 
-    kagglesdk (2.x) sends its API requests without a timeout, and the kaggle client retries
-    stalled chunk reads with 300 s each. Both go through ``HTTPAdapter.send``, which this
+    The kaggle 2.2.5 client sends its API requests (through kagglesdk) without a timeout,
+    and it retries stalled chunk reads with a 300 s timeout each. Both go through ``HTTPAdapter.send``, which this
     context manager wraps so that a missing or longer timeout becomes ``seconds``.
     """
     from requests.adapters import HTTPAdapter
@@ -215,7 +216,7 @@ def requests_timeout(seconds: float) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _staged_outputs(targets: Mapping[str, Path]) -> Iterator[dict[str, Path]]:
-    """Yield temporary paths next to ``targets``; move them into place only if the block succeeds."""
+    """Yield temporary paths next to ``targets``, and move them into place only if the block succeeds."""
     staged: dict[str, Path] = {}
     try:
         for key, target in targets.items():
@@ -251,7 +252,7 @@ def _check_pins_format(pins: Mapping[str, str] | None, setting: str) -> dict[str
         if not isinstance(expected, str) or not _SHA256_PATTERN.match(expected):
             raise SourceError(
                 f"Invalid sha256 pin for '{name}' in {setting}: {expected!r}. "
-                "Give the 64 hexadecimal digits that `sha256sum FILE` prints."
+                "Give the 64 hexadecimal digits that `sha256sum FILE` outputs."
             )
     return {name: expected.lower() for name, expected in pins.items()}
 
@@ -345,7 +346,7 @@ def _download_credit_frame(timeout_s: float, retries: int) -> pd.DataFrame:
 
 
 def _copy_credit_local(local_copy: Path, target: Path) -> dict:
-    """Validate a local CSV or workbook and write it to ``target``; return the source record."""
+    """Validate a local CSV or workbook, write it to ``target`` and return the source record."""
     if not local_copy.exists():
         raise SourceError(
             f"Local copy of the credit default data not found: '{local_copy}'. Set "
@@ -360,6 +361,7 @@ def _copy_credit_local(local_copy: Path, target: Path) -> dict:
         )
 
     source = {"kind": "local_copy", "path": str(local_copy), "sha256": sha256_file(local_copy)}
+    logger.info("Using the local copy '%s' (sha256 %s)", local_copy, source["sha256"])
     suffix = local_copy.suffix.lower()
     if suffix in (".xls", ".xlsx"):
         frame = _read_credit_workbook(local_copy)
@@ -376,7 +378,7 @@ def _copy_credit_local(local_copy: Path, target: Path) -> dict:
 
 
 def _copy_credit_csv(local_copy: Path, target: Path) -> bool:
-    """Copy a valid CSV verbatim, or write it normalised; return whether it was converted."""
+    """Copy a valid CSV verbatim or write it normalised, and return whether it was converted."""
     try:
         frame = pd.read_csv(local_copy, encoding="utf-8-sig")
     except (ValueError, UnicodeDecodeError) as error:
@@ -396,7 +398,7 @@ def _copy_credit_csv(local_copy: Path, target: Path) -> bool:
 
 
 def _read_credit_workbook(path: Path) -> pd.DataFrame:
-    """Read UCI's workbook: row 1 holds X1..X23, Y (A1 empty), row 2 the descriptive names."""
+    """Read UCI's workbook, whose row 1 contains X1..X23, Y (A1 empty) and row 2 the descriptive names."""
     engine = "xlrd" if path.suffix.lower() == ".xls" else None
     try:
         with warnings.catch_warnings():
@@ -446,7 +448,7 @@ def _validate_credit_frame(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
             example = values.iloc[position]
             shown = "an empty cell" if pd.isna(example) else repr(example)
             raise SourceError(
-                f"{origin}: column {name} holds {shown} in data row {position + 1}, but every value "
+                f"{origin}: column {name} contains {shown} in data row {position + 1}, but every value "
                 f"must be an integer ({int(bad.sum())} such row(s)); fix or remove those rows."
             )
         columns[name] = numbers.astype("int64")
@@ -480,7 +482,7 @@ def _extract_reviews(source: Path, staged: Mapping[str, Path], source_label: str
         matches = [member for member in members if member.name.lower().endswith(ending)]
         if not matches:
             raise SourceError(
-                f"The {source_label} holds no '*{ending}' file ({_role_title(role)}). It holds: "
+                f"The {source_label} contains no '*{ending}' file ({_role_title(role)}). It contains: "
                 f"{', '.join(contents) or 'nothing'}. Use the competition zip, or set "
                 f"{REVIEWS_LOCAL_COPY_SETTING} to a folder holding the competition's CSVs."
             )
@@ -488,7 +490,7 @@ def _extract_reviews(source: Path, staged: Mapping[str, Path], source_label: str
         digests = {member: hashlib.sha256(content).hexdigest() for member, content in data.items()}
         if len(set(digests.values())) > 1:
             raise SourceError(
-                f"The {source_label} holds several different '*{ending}' files: "
+                f"The {source_label} contains several different '*{ending}' files: "
                 f"{', '.join(member.label for member in matches)}. Keep only one."
             )
         member = matches[0]
@@ -505,8 +507,7 @@ def _role_title(role: str) -> str:
 def _collect_members(source: Path) -> tuple[list[_Member], list[str]]:
     """Return the files in a zip, a folder or a single file, and the labels of everything found.
 
-    Zips inside (one per CSV, as Kaggle serves some competitions) are opened one level
-    deep. ``__MACOSX`` entries and AppleDouble ``._*`` files are skipped.
+    Zips inside the source (such as one zip per CSV) are opened one level deep. ``__MACOSX`` entries and AppleDouble ``._*`` files are skipped.
     """
     members: list[_Member] = []
     contents: list[str] = []
@@ -600,7 +601,7 @@ def _kaggle_config_dirs() -> list[Path]:
 
 
 def _kaggle_credential_sources() -> list[str]:
-    """Name the places that hold Kaggle credentials, without reading the secrets."""
+    """Return the places that contain Kaggle credentials, without reading the secrets."""
     found = []
     if os.environ.get("KAGGLE_API_TOKEN"):
         found.append("KAGGLE_API_TOKEN")

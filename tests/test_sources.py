@@ -183,8 +183,27 @@ def test_credit_local_copy_not_found(tmp_path):
     assert_no_outputs(outputs)
 
 
-def test_credit_synthetic_xls_needs_xlwt():
-    pytest.importorskip("xlwt", reason="writing a synthetic .xls needs xlwt, which is not installed")
+def test_credit_synthetic_xls_converted(tmp_path):
+    xlwt = pytest.importorskip("xlwt", reason="writing a synthetic .xls needs xlwt, which is not installed")
+    rows = fakedata.credit_rows(15)
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("Data")
+    descriptive = ["ID", "LIMIT_BAL", "SEX", "EDUCATION", "MARRIAGE", "AGE"] + [f"V{i}" for i in range(18)]
+    for column, name in enumerate(sources.CREDIT_COLUMNS[1:], start=1):
+        sheet.write(0, column, name)
+    for column, name in enumerate(descriptive + ["default payment next month"]):
+        sheet.write(1, column, name)
+    for row_index, row in enumerate(rows, start=2):
+        for column, value in enumerate(row):
+            sheet.write(row_index, column, int(value))
+    source = tmp_path / "default of credit card clients.xls"
+    workbook.save(str(source))
+    expected = fakedata.write_credit_csv(tmp_path / "expected.csv", n_rows=15)
+    outputs = credit_outputs(tmp_path)
+
+    sources.fetch_credit_default(**outputs, local_copy=source)
+
+    assert outputs["csv"].read_bytes() == expected.read_bytes()
 
 
 @needs_shared
@@ -259,7 +278,7 @@ def test_credit_bad_pins_rejected(tmp_path, pins, expected):
 
 def test_credit_download_writes_ucimlrepo_csv(tmp_path, monkeypatch):
     frame = credit_frame(25)
-    frame["X1"] = frame["X1"].astype("float64")  # ucimlrepo may hand back floats
+    frame["X1"] = frame["X1"].astype("float64")  # A float column must still be written as integers.
     monkeypatch.setattr(ucimlrepo, "fetch_ucirepo", lambda id: fake_uci_result(frame))
     expected = fakedata.write_credit_csv(tmp_path / "expected.csv", n_rows=25)
     outputs = credit_outputs(tmp_path)
@@ -286,7 +305,7 @@ def test_credit_download_retries_with_backoff(tmp_path, monkeypatch, sleeps):
     assert sleeps == [2.0, 4.0]
 
 
-def test_credit_download_failure_names_source_and_setting(tmp_path, monkeypatch, sleeps):
+def test_uci_failure_names_setting(tmp_path, monkeypatch, sleeps):
     def down(id):
         raise ConnectionError("Error connecting to server")
 
@@ -325,7 +344,7 @@ def loopback_proxy(monkeypatch):
     return use
 
 
-def test_credit_real_download_gives_up_on_silent_proxy(tmp_path, loopback_proxy, sleeps):
+def test_uci_silent_proxy_times_out(tmp_path, loopback_proxy, sleeps):
     outputs = credit_outputs(tmp_path)
     with stubserver.silent_listener() as port:
         loopback_proxy(port)
@@ -341,7 +360,7 @@ def test_credit_real_download_gives_up_on_silent_proxy(tmp_path, loopback_proxy,
     assert_no_outputs(outputs)
 
 
-def test_credit_real_download_gives_up_on_refused_proxy(tmp_path, loopback_proxy, sleeps):
+def test_uci_refused_proxy_fails_fast(tmp_path, loopback_proxy, sleeps):
     outputs = credit_outputs(tmp_path)
     loopback_proxy(stubserver.refused_port())
     started = time.monotonic()
