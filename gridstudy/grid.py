@@ -38,7 +38,7 @@ TRAINING_DEFAULTS = {
 # Nominal sizes of the real datasets (rows, features after encoding, classes).
 # They only size the resource estimates of the training jobs.
 NOMINAL_SHAPES = {
-    "credit_default": (30_000, 26, 2),
+    "credit_default": (30_000, 29, 2),
     "amazon_reviews": (750, 10_000, 50),
 }
 
