@@ -15,7 +15,7 @@ budget.  This module turns those files into:
 * the top table (markdown) and the summary (markdown).
 
 Missing values: a metric that is undefined is an empty field in the CSVs, never
-``nan``.  The ``status`` column says why: ``diverged`` (the loss or a weight
+``nan``.  The ``status`` column records why: ``diverged`` (the loss or a weight
 became non-finite, so every metric is empty) or ``one_class`` (the model
 predicts a single class for every validation row, so the metrics exist but the
 row never competes).  ``roc_auc`` is also empty where a split holds a single
@@ -56,7 +56,7 @@ KNOWN_PARAMS = (
     "momentum", "early_stopping", "seed", "dtype", "max_iter",
 )
 # Six significant digits resolve accuracy on a split of up to 10^6 rows, and
-# rounding hides last-bit differences between BLAS builds.
+# rounding hides most last-bit differences between BLAS builds.
 METRIC_FORMAT = ".6g"
 
 
@@ -71,14 +71,14 @@ def load_cell(path: str | Path) -> dict:
     cell = json.loads(path.read_text())
     missing = [key for key in ("study", "dataset", "cell", "params", "budgets") if key not in cell]
     if missing:
-        raise ValueError(f"cell file {path} lacks the keys {missing}; rerun its training job")
+        raise ValueError(f"cell file {path} lacks the keys {missing}. Rerun its training job")
     if not cell["budgets"]:
-        raise ValueError(f"cell file {path} has an empty 'budgets' list; rerun its training job")
+        raise ValueError(f"cell file {path} has an empty 'budgets' list. Rerun its training job")
     for budget in cell["budgets"]:
         if budget.get("status") not in STATUSES:
             raise ValueError(
                 f"cell file {path}: budget {budget.get('iterations')} has status "
-                f"{budget.get('status')!r}; expected one of {STATUSES}"
+                f"{budget.get('status')!r}. Expected one of {STATUSES}"
             )
     return cell
 
@@ -92,7 +92,7 @@ def read_benchmark(path: str | Path) -> dict:
     table = pd.read_csv(path, sep="\t", na_values=["NA", "-"])
     for column in ("s", "max_rss"):
         if column not in table.columns:
-            raise ValueError(f"benchmark file {path} has no {column!r} column; found {list(table.columns)}")
+            raise ValueError(f"benchmark file {path} has no {column!r} column. Found {list(table.columns)}")
     seconds = pd.to_numeric(table["s"], errors="coerce")
     rss = pd.to_numeric(table["max_rss"], errors="coerce")
     return {
@@ -106,7 +106,7 @@ def read_metadata(path: str | Path) -> dict:
     metadata = json.loads(Path(path).read_text())
     for key in ("n_classes", "majority_class_rate"):
         if key not in metadata:
-            raise ValueError(f"metadata file {path} has no {key!r} key; rebuild the features")
+            raise ValueError(f"metadata file {path} has no {key!r} key. Rebuild the features")
     return metadata
 
 
@@ -122,7 +122,7 @@ def param_columns(cells: Sequence[Mapping]) -> list[str]:
         keys.update(cell["params"])
     reserved = keys & (set(IDENTITY_COLUMNS) | set(RUN_COLUMNS) | set(metric_columns(True)))
     if reserved:
-        raise ValueError(f"params keys {sorted(reserved)} clash with grid columns of the same name; rename them")
+        raise ValueError(f"params keys {sorted(reserved)} clash with grid columns of the same name. Rename them")
     return [key for key in KNOWN_PARAMS if key in keys] + sorted(keys - set(KNOWN_PARAMS))
 
 
@@ -143,7 +143,7 @@ def _format_param(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"parameter value {value!r} is not finite; fix the grid config")
+            raise ValueError(f"parameter value {value!r} is not finite. Fix the grid config")
         return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)
 
@@ -277,7 +277,7 @@ def _std(values: pd.Series) -> float:
 
 
 def summarise_configurations(grid: pd.DataFrame) -> pd.DataFrame:
-    """Group the grid by configuration and budget; return mean and std over seeds.
+    """Return the mean and std over seeds of every configuration and budget in the grid.
 
     Each row has the configuration columns, ``iterations``, ``n_seeds``,
     ``status`` (``ok`` only if every seed is ``ok``, else ``diverged`` if any
@@ -397,7 +397,7 @@ def status_counts(grid: pd.DataFrame) -> dict[str, int]:
 def format_top_table(grid: pd.DataFrame, top_n: int, metadata: Mapping | None = None) -> str:
     """Return the markdown of the ``top_n`` best configurations by mean validation accuracy."""
     if top_n < 1:
-        raise ValueError(f"top_n is {top_n}; it must be at least 1")
+        raise ValueError(f"top_n is {top_n}. It must be at least 1")
     study = grid["study"].iloc[0] if len(grid) else "?"
     dataset = grid["dataset"].iloc[0] if len(grid) else "?"
     lines = [f"# {dataset}: top {top_n} configurations by validation accuracy ({study} study)", ""]
@@ -459,16 +459,16 @@ def aggregate(
     metadata: str | Path,
     grid: str | Path,
     top: str | Path,
-    cost: str | Path,
+    cost: str | Path | None = None,
     top_n: int = 5,
 ) -> None:
-    """Write the grid CSV, the top table and the cost CSV of one study and dataset.
+    """Write the grid CSV, the top table and, if ``cost`` is given, the cost CSV of one study and dataset.
 
     ``benchmarks`` are matched to cells by file stem (the cell name); cells
     without a benchmark get empty cost fields.
     """
     if not cells:
-        raise ValueError("no cell files given; check the grid in the config")
+        raise ValueError("no cell files given. Check the grid in the config")
     loaded = [load_cell(path) for path in cells]
     info = read_metadata(metadata)
     binary = int(info["n_classes"]) == 2
@@ -476,12 +476,13 @@ def aggregate(
         if "n_classes" in cell and int(cell["n_classes"]) != int(info["n_classes"]):
             raise ValueError(
                 f"cell {cell['cell']} has {cell['n_classes']} classes but {metadata} lists "
-                f"{info['n_classes']}; rerun the training after rebuilding the features"
+                f"{info['n_classes']}. Rerun the training after rebuilding the features"
             )
     bench = {Path(path).stem: read_benchmark(path) for path in benchmarks}
 
     write_csv(build_grid(loaded, binary), grid)
-    write_csv(build_cost(loaded, bench), cost)
+    if cost is not None:
+        write_csv(build_cost(loaded, bench), cost)
     table = format_top_table(read_grid(grid), top_n, info)
     Path(top).parent.mkdir(parents=True, exist_ok=True)
     Path(top).write_text(table)
@@ -515,11 +516,9 @@ def describe_configuration(configuration: Mapping, grid: pd.DataFrame) -> str:
 
 
 def _summary_section(
-    study: str, dataset: str, grid: pd.DataFrame | None, metadata: Mapping | None, reference: float | None
+    study: str, dataset: str, grid: pd.DataFrame, metadata: Mapping | None, reference: float | None
 ) -> list[str]:
     lines = [f"## {study} / {dataset}", ""]
-    if grid is None or grid.empty:
-        return lines + ["No grid table was produced for this study and dataset.", ""]
 
     counts = status_counts(grid)
     lines.append(
@@ -556,7 +555,7 @@ def _summary_section(
     lines += [
         "",
         "The reference picked its configuration by accuracy on its test split, so its figure is "
-        "optimistic; this study selects on validation and reads the test split once.",
+        "optimistic. This study selects on validation and reads the test split once.",
         "",
     ]
     return lines
@@ -569,23 +568,32 @@ def format_summary(
     studies: Sequence[str],
     datasets: Sequence[str],
 ) -> str:
-    """Return the summary markdown: one section per study and dataset, in the given order."""
+    """Return the summary markdown: one section per grid, in the order of ``studies`` x ``datasets``.
+
+    A study that does not cover a dataset has no grid and no section.
+    """
     lines = ["# Summary: selected configurations and their test metrics", ""]
+    unknown = sorted(set(grids) - {(study, dataset) for study in studies for dataset in datasets})
+    if unknown:
+        raise ValueError(f"grids for {unknown} are not in the studies {studies} and datasets {datasets}")
     for study in studies:
         for dataset in datasets:
+            if (study, dataset) not in grids:
+                continue
             reference = reference_accuracy.get(dataset)
-            section = _summary_section(
-                study, dataset, grids.get((study, dataset)), metadata.get(dataset),
+            lines += _summary_section(
+                study, dataset, grids[(study, dataset)], metadata.get(dataset),
                 None if reference is None else float(reference),
             )
-            lines += section
+    if not grids:
+        lines += ["No grid table was given.", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _key_of_grid(path: Path, grid: pd.DataFrame) -> tuple[str, str]:
     pairs = grid[["study", "dataset"]].drop_duplicates()
     if len(pairs) != 1:
-        raise ValueError(f"grid {path} mixes studies or datasets {pairs.values.tolist()}; expected one of each")
+        raise ValueError(f"grid {path} mixes studies or datasets {pairs.values.tolist()}. Expected one of each")
     return str(pairs.iloc[0, 0]), str(pairs.iloc[0, 1])
 
 
@@ -621,15 +629,15 @@ def summarise(
     costs: Sequence[str | Path],
     metadata: Sequence[str | Path],
     summary: str | Path,
-    cost: str | Path,
+    cost: str | Path | None,
     reference_accuracy: Mapping[str, float],
     studies: Sequence[str],
     datasets: Sequence[str],
 ) -> None:
-    """Write the summary markdown and the cost markdown over all studies and datasets.
+    """Write the summary markdown and, if ``cost`` is given, the cost markdown over all studies and datasets.
 
-    Metadata files are matched to datasets by their folder name
-    (``data/features/{dataset}/metadata.json``).
+    Metadata files are matched to datasets by their ``dataset`` key, or else
+    by their folder name (``data/features/{dataset}/metadata.json``).
     """
     tables = {}
     for path in grids:
@@ -638,15 +646,21 @@ def summarise(
             continue
         key = _key_of_grid(Path(path), frame)
         if key in tables:
-            raise ValueError(f"two grid files hold study {key[0]!r} and dataset {key[1]!r}; pass each once")
+            raise ValueError(f"two grid files hold study {key[0]!r} and dataset {key[1]!r}. Pass each once")
         tables[key] = frame
-    infos = {Path(path).parent.name: read_metadata(path) for path in metadata}
+    infos = {}
+    for path in sorted(str(path) for path in metadata):
+        info = read_metadata(path)
+        # NOTE: with several preprocessings of one dataset the first file wins;
+        # they share one split, so the majority-class rates are the same.
+        infos.setdefault(info.get("dataset", Path(path).parent.name), info)
 
     Path(summary).parent.mkdir(parents=True, exist_ok=True)
     Path(summary).write_text(format_summary(tables, infos, reference_accuracy, studies, datasets))
-    cost_frames = [pd.read_csv(path, dtype={"study": str, "dataset": str, "cell": str}) for path in costs]
-    Path(cost).parent.mkdir(parents=True, exist_ok=True)
-    Path(cost).write_text(format_cost(cost_frames))
+    if cost is not None:
+        cost_frames = [pd.read_csv(path, dtype={"study": str, "dataset": str, "cell": str}) for path in costs]
+        Path(cost).parent.mkdir(parents=True, exist_ok=True)
+        Path(cost).write_text(format_cost(cost_frames))
 
 
 # --------------------------------------------------------------------------
@@ -677,7 +691,7 @@ def write_submission(
 
     by_name = {Path(path).stem: path for path in cells}
     if chosen["cell"] not in by_name:
-        raise ValueError(f"selected cell {chosen['cell']!r} is not among the cell files given; pass all cells")
+        raise ValueError(f"selected cell {chosen['cell']!r} is not among the cell files given. Pass all cells")
     cell = load_cell(by_name[chosen["cell"]])
     budgets = [b for b in cell["budgets"] if int(b["iterations"]) == int(chosen["iterations"])]
     if len(budgets) != 1 or "competition_predictions" not in budgets[0]:
@@ -691,11 +705,11 @@ def write_submission(
     if len(ids) != len(labels):
         raise ValueError(
             f"{competition_test} has {len(ids)} rows but cell {chosen['cell']} has {len(labels)} "
-            "predictions; retrain after rebuilding the features"
+            "predictions. Retrain after rebuilding the features"
         )
     bad = [label for label in labels if any(ch in str(label) for ch in ',"\r\n')]
     if bad:
-        raise ValueError(f"class label {bad[0]!r} contains a comma, quote or line break; the format has no quoting")
+        raise ValueError(f"class label {bad[0]!r} contains a comma, quote or line break. The format has no quoting")
 
     lines = [SUBMISSION_HEADER] + [f"{int(i)},{label}" for i, label in zip(ids, labels)]
     Path(output).parent.mkdir(parents=True, exist_ok=True)

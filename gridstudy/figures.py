@@ -219,7 +219,7 @@ def draw_figures(
     """Write the four figures of one study and dataset."""
     frame = read_grid(grid)
     if frame.empty:
-        raise ValueError(f"grid {grid} has no rows; there is nothing to plot")
+        raise ValueError(f"grid {grid} has no rows. There is nothing to plot")
     loaded = {}
     for path in cells:
         cell = load_cell(path)

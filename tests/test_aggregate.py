@@ -282,8 +282,7 @@ def test_summary_contents(credit, tmp_path):
     assert "| Majority-class rate | 0.7788 |" in text
     assert "| Reference accuracy | 0.8210 |" in text
     assert "test split" in text
-    assert "## reference / amazon_reviews" in text
-    assert "No grid table" in text
+    assert "amazon_reviews" not in text
     assert "nan" not in text.lower()
     cost_text = cost.read_text()
     assert f"- Cells: {len(WIDTHS) * len(DEPTHS) * len(RATES) * len(SEEDS) * len(ACTIVATIONS)}" in cost_text
@@ -317,3 +316,24 @@ def test_submission_length_mismatch(tmp_path):
     pd.DataFrame({"ID": pd.Series([1, 2], dtype="int64")}).to_parquet(competition)
     with pytest.raises(ValueError, match="has 2 rows"):
         agg.write_submission(paths["grid"], cells, competition, tmp_path / "out.csv")
+
+
+def test_summary_metadata_keyed_by_dataset(credit, tmp_path):
+    paths, _, metadata = credit
+    nested = tmp_path / "features" / "credit_default" / "standardize" / "metadata.json"
+    nested.parent.mkdir(parents=True)
+    nested.write_text(json.dumps({**json.loads(metadata.read_text()), "dataset": "credit_default"}))
+    summary = tmp_path / "summary.md"
+    agg.summarise([paths["grid"]], [], [nested], summary, None, {}, ["reference"], ["credit_default"])
+    text = summary.read_text()
+    assert "| Majority-class rate | 0.7788 |" in text
+    assert "| Reference accuracy | not reported |" in text
+    assert not (tmp_path / "cost.md").exists()
+
+
+def test_aggregate_without_cost_output(tmp_path):
+    cells, benchmarks, metadata = write_study(tmp_path / "in")
+    grid, top = tmp_path / "grid.csv", tmp_path / "top.md"
+    agg.aggregate(cells[:4], [], metadata, grid, top)
+    assert len(agg.read_grid(grid)) == 4 * len(BUDGETS)
+    assert "| 1 |" in top.read_text()
