@@ -11,10 +11,12 @@ _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 def check_dtype(dtype) -> np.dtype:
     """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
+    resolved = None
+    if dtype is not None:  # np.dtype(None) would silently mean float64
+        try:
+            resolved = np.dtype(dtype)
+        except TypeError:
+            pass
     if resolved is None or resolved.name not in _DTYPES:
         raise ValueError(f"dtype must be np.float32, np.float64, 'float32' or 'float64'; got {dtype!r}")
     return resolved

@@ -443,7 +443,8 @@ class MLPClassifier:
 
     def predict(self, X) -> np.ndarray:
         """Return the most probable label of each row, as the original labels."""
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def score(self, X, y) -> float:
         """Return the accuracy, the fraction of rows whose predicted label equals ``y``."""
