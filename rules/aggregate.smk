@@ -21,7 +21,7 @@ def all_grids():
     return [
         f"results/tables/{study}/{dataset}_grid.csv"
         for study in STUDIES
-        for dataset in config["studies"][study]["datasets"]
+        for dataset in sorted(config["studies"][study]["datasets"])
     ]
 
 
@@ -53,6 +53,7 @@ rule aggregate:
             subcategory="{study}",
             labels={"study": "{study}", "dataset": "{dataset}", "table": "top"},
         ),
+        cost="results/tables/{study}/{dataset}_cost.csv",
     params:
         top_n=config.get("top_n", 5),
     conda:
@@ -67,11 +68,15 @@ rule summary:
     input:
         grids=all_grids(),
         metadata=all_metadata(),
+        costs=[grid.replace("_grid.csv", "_cost.csv") for grid in all_grids()],
         code=AGGREGATION_SOURCES,
     output:
-        report("results/tables/summary.md", category="Tables", labels={"table": "summary"}),
+        summary=report(
+            "results/tables/summary.md", category="Tables", labels={"table": "summary"}
+        ),
+        cost=report("results/tables/cost.md", category="Tables", labels={"table": "cost"}),
     params:
-        reference_accuracy=config.get("reference_accuracy", {}),
+        reference_accuracy=dict(sorted(config.get("reference_accuracy", {}).items())),
         studies=STUDIES,
         datasets=DATASETS,
     conda:
@@ -112,6 +117,8 @@ rule figures:
             subcategory="{study}",
             labels={"study": "{study}", "dataset": "{dataset}", "figure": "learning rate"},
         ),
+    params:
+        top_n=config.get("top_n", 5),
     conda:
         "../envs/mlp.yaml"
     log:

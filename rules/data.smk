@@ -6,7 +6,7 @@ rule fetch_credit_default:
         checksums="data/raw/credit_default/sha256.json",
     params:
         local_copy=config["data"]["credit_default"].get("local_copy"),
-        sha256=config["data"]["credit_default"].get("sha256", {}),
+        sha256=dict(sorted(config["data"]["credit_default"].get("sha256", {}).items())),
         timeout_s=config["download"].get("timeout_s", 60),
         retries=config["download"].get("retries", 3),
     conda:
@@ -30,7 +30,7 @@ rule fetch_amazon_reviews:
         competition=config["data"]["amazon_reviews"].get(
             "competition", "184-702-tu-ml-2025-s-reviews"
         ),
-        sha256=config["data"]["amazon_reviews"].get("sha256", {}),
+        sha256=dict(sorted(config["data"]["amazon_reviews"].get("sha256", {}).items())),
         timeout_s=config["download"].get("timeout_s", 60),
         retries=config["download"].get("retries", 3),
     conda:

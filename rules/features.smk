@@ -8,8 +8,8 @@ rule features_credit_default:
         test="data/features/credit_default/standardize/test.parquet",
         metadata="data/features/credit_default/standardize/metadata.json",
     params:
-        split=config["split"],
-        categories=config["data"]["credit_default"]["categories"],
+        split=dict(sorted(config["split"].items())),
+        categories=dict(sorted(config["data"]["credit_default"]["categories"].items())),
     conda:
         "../envs/mlp.yaml"
     log:
@@ -30,7 +30,7 @@ rule features_amazon_reviews:
         competition_test="data/features/amazon_reviews/{preprocessing}/competition_test.parquet",
         metadata="data/features/amazon_reviews/{preprocessing}/metadata.json",
     params:
-        split=config["split"],
+        split=dict(sorted(config["split"].items())),
         preprocessing="{preprocessing}",
     conda:
         "../envs/mlp.yaml"

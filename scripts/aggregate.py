@@ -20,6 +20,6 @@ if __name__ == "__main__":
         grid=snakemake.output.grid,  # noqa: F821
         top=snakemake.output.top,  # noqa: F821
         # The cost CSV is optional so that the grid and top tables stay free of timings.
-        cost=snakemake.output.get("cost"),  # noqa: F821
+        cost=snakemake.output.cost,  # noqa: F821
         top_n=int(snakemake.params.top_n),  # noqa: F821
     )

@@ -20,5 +20,5 @@ if __name__ == "__main__":
         params=snakemake.output.params,  # noqa: F821
         curves=snakemake.output.curves,  # noqa: F821
         lr=snakemake.output.lr,  # noqa: F821
-        top_n=int(snakemake.params.get("top_n", 5)),  # noqa: F821
+        top_n=int(snakemake.params.top_n),  # noqa: F821
     )

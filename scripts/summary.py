@@ -15,10 +15,10 @@ if __name__ == "__main__":
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     main(
         grids=list(snakemake.input.grids),  # noqa: F821
-        costs=list(snakemake.input.get("costs", [])),  # noqa: F821
+        costs=list(snakemake.input.costs),  # noqa: F821
         metadata=list(snakemake.input.metadata),  # noqa: F821
-        summary=snakemake.output.get("summary") or snakemake.output[0],  # noqa: F821
-        cost=snakemake.output.get("cost"),  # noqa: F821
+        summary=snakemake.output.summary,  # noqa: F821
+        cost=snakemake.output.cost,  # noqa: F821
         reference_accuracy=dict(snakemake.params.reference_accuracy),  # noqa: F821
         studies=list(snakemake.params.studies),  # noqa: F821
         datasets=list(snakemake.params.datasets),  # noqa: F821
