@@ -1,7 +1,11 @@
 import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import min_version, validate
+
+# Import gridstudy from this checkout even where another copy is installed.
+sys.path.insert(0, workflow.basedir)
 
 from gridstudy.grid import estimate_resources, expand_studies, normalize_config
 
