@@ -380,7 +380,8 @@ def _copy_credit_local(local_copy: Path, target: Path) -> dict:
 def _copy_credit_csv(local_copy: Path, target: Path) -> bool:
     """Copy a valid CSV verbatim or write it normalised, and return whether it was converted."""
     try:
-        frame = pd.read_csv(local_copy, encoding="utf-8-sig")
+        # Only an empty cell is missing: "n/a", "NA" or "null" stay text, so an error quotes them.
+        frame = pd.read_csv(local_copy, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
     except (ValueError, UnicodeDecodeError) as error:
         raise SourceError(f"Cannot read the credit CSV '{local_copy}': {error}") from error
     validated = _validate_credit_frame(frame, f"'{local_copy}'")
@@ -404,7 +405,7 @@ def _read_credit_workbook(path: Path) -> pd.DataFrame:
         with warnings.catch_warnings():
             # pandas 3 deprecates its xlrd engine, the only one installed for BIFF .xls files.
             warnings.filterwarnings("ignore", message=".*xlrd engine is deprecated.*")
-            frame = pd.read_excel(path, header=0, engine=engine)
+            frame = pd.read_excel(path, header=0, engine=engine, keep_default_na=False, na_values=[""])
     except ImportError as error:
         raise SourceError(f"Cannot read the workbook '{path}': {error}. Install xlrd, or use a CSV copy.") from error
     except ValueError as error:
