@@ -16,7 +16,8 @@ budget.  This module turns those files into:
 
 Missing values: a metric that is undefined is an empty field in the CSVs, never
 ``nan``.  The ``status`` column records why: ``diverged`` (the loss or a weight
-became non-finite, so every metric is empty) or ``one_class`` (the model
+became non-finite, or the training loss exploded past the bound of
+``gridstudy.training.exploded_iteration``, so every metric is empty) or ``one_class`` (the model
 predicts a single class for every validation row, so the metrics exist but the
 row never competes).  ``roc_auc`` is also empty where a split holds a single
 class.  Parameters that are ``null`` (such as ``batch_size`` for full-batch
@@ -567,15 +568,27 @@ def format_summary(
     reference_accuracy: Mapping[str, float],
     studies: Sequence[str],
     datasets: Sequence[str],
+    seed_tables: Mapping[tuple[str, str], pd.DataFrame] | None = None,
+    baselines: pd.DataFrame | None = None,
 ) -> str:
     """Return the summary markdown: one section per grid, in the order of ``studies`` x ``datasets``.
 
-    A study that does not cover a dataset has no grid and no section.
+    A study that does not cover a dataset has no grid and no section.  With
+    ``seed_tables`` (frames of :func:`read_seed_table`) or ``baselines``
+    (:func:`read_baselines`), one comparison table per dataset comes first.
     """
     lines = ["# Summary: selected configurations and their test metrics", ""]
     unknown = sorted(set(grids) - {(study, dataset) for study in studies for dataset in datasets})
     if unknown:
         raise ValueError(f"grids for {unknown} are not in the studies {studies} and datasets {datasets}")
+    if seed_tables or baselines is not None:
+        for dataset in datasets:
+            reference = reference_accuracy.get(dataset)
+            lines += _comparison_section(
+                dataset,
+                {study: seed_tables[(study, dataset)] for study in studies if (study, dataset) in (seed_tables or {})},
+                baselines, metadata.get(dataset), None if reference is None else float(reference),
+            )
     for study in studies:
         for dataset in datasets:
             if (study, dataset) not in grids:
@@ -588,6 +601,111 @@ def format_summary(
     if not grids:
         lines += ["No grid table was given.", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+BASELINE_COLUMNS = (
+    "dataset", "model", "preprocessing", "setting", "n_seeds", "validation_accuracy", "test_accuracy",
+    "test_accuracy_std", "test_roc_auc", "test_macro_f1", "raw_sha256",
+)
+
+
+def read_seed_table(path: str | Path) -> pd.DataFrame:
+    """Read a seed CSV (written by :func:`gridstudy.seeds.write_seed_tables`): params as text, statistics as numbers."""
+    head = pd.read_csv(path, nrows=0)
+    numeric = {c for c in head.columns if c.split("_", 1)[0] in SPLITS} | {
+        "rank", "seed_rank", "iterations", "n_seeds", "n_iter_min", "n_iter_max",
+    }
+    dtypes = {column: (float if column in numeric else str) for column in head.columns}
+    return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values={c: [""] for c in numeric})
+
+
+def read_baselines(path: str | Path) -> pd.DataFrame:
+    """Read the table of ``benchmarks/baselines.py`` and check its columns."""
+    frame = pd.read_csv(path, dtype={"dataset": str, "model": str, "preprocessing": str, "setting": str,
+                                     "raw_sha256": str}, keep_default_na=False, na_values=[""])
+    missing = [column for column in BASELINE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"baseline table {path} lacks the columns {missing}. Rerun benchmarks/baselines.py")
+    return frame
+
+
+def _raw_checksums(metadata: Mapping | None) -> str | None:
+    files = ((metadata or {}).get("raw_sha256") or {}).get("files")
+    if not files:
+        return None
+    return " ".join(f"{name}={digest}" for name, digest in sorted(files.items()))
+
+
+def _mean_std(mean, std, scale: float, digits: int) -> str:
+    if mean is None or pd.isna(mean):
+        return "–"
+    text = f"{scale * mean:.{digits}f}"
+    if std is not None and not pd.isna(std):
+        text += f" ± {scale * std:.{digits}f}"
+    return text
+
+
+def _comparison_section(
+    dataset: str,
+    seed_tables: Mapping[str, pd.DataFrame],
+    baselines: pd.DataFrame | None,
+    metadata: Mapping | None,
+    reference: float | None,
+) -> list[str]:
+    binary = metadata is not None and int(metadata["n_classes"]) == 2
+    second, label, scale, digits = ("roc_auc", "ROC AUC", 1.0, 4) if binary else ("macro_f1", "Macro F1 (%)", 100.0, 2)
+    lines = [f"## {dataset}: test metrics beside the baselines", ""]
+    rows = []
+    for study, frame in seed_tables.items():
+        chosen = frame[frame["seed_rank"] == 1]
+        if chosen.empty:
+            rows.append([f"MLP, {study} study", "no configuration with status ok", "–", "–", "–", "–"])
+            continue
+        row = chosen.iloc[0]
+        interval = "–"
+        if not pd.isna(row["test_accuracy_ci_low"]):
+            interval = f"[{100 * row['test_accuracy_ci_low']:.2f}, {100 * row['test_accuracy_ci_high']:.2f}]"
+        parts = [f"{column} {row[column] or 'none'}" for column in ("optimizer", "activation", "hidden", "layers",
+                 "learning_rate", "alpha", "batch_size") if column in frame.columns]
+        rows.append([
+            f"MLP, {study} study ({', '.join(parts)}, {int(row['iterations'])} iterations)",
+            f"validation, best of {len(frame)} over seeds",
+            str(int(row["n_seeds"])),
+            _mean_std(row["test_accuracy_mean"], row["test_accuracy_std"], 100.0, 2),
+            interval,
+            _mean_std(row.get(f"test_{second}_mean"), row.get(f"test_{second}_std"), scale, digits),
+        ])
+    mismatched = False
+    if baselines is not None:
+        checksums = _raw_checksums(metadata)
+        for _, row in baselines[baselines["dataset"] == dataset].iterrows():
+            if checksums and isinstance(row["raw_sha256"], str) and row["raw_sha256"] != checksums:
+                mismatched = True
+            setting = row["setting"] if isinstance(row["setting"], str) and row["setting"] else None
+            rows.append([
+                f"{row['model']} on {row['preprocessing']} (scikit-learn{', ' + setting if setting else ''})",
+                "validation" if setting else "–",
+                str(int(row["n_seeds"])),
+                _mean_std(row["test_accuracy"], row["test_accuracy_std"], 100.0, 2),
+                "–",
+                _mean_std(row[f"test_{second}"], None, scale, digits),
+            ])
+    if metadata is not None:
+        rows.append(["Majority class", "–", "–", f"{100 * metadata['majority_class_rate']['test']:.2f}", "–", "–"])
+    if reference is not None:
+        rows.append(["Reference notebook", "its test split", "1", f"{100 * reference:.2f}", "–", "–"])
+    lines += _markdown_table(
+        ["Model", "Selected on", "Seeds", "Test accuracy (%)", "95% interval (%)", f"Test {label}"], rows
+    )
+    lines += [
+        "",
+        "Mean ± sample standard deviation over seeds; the interval is mean ± t(0.975, n-1) · std / √n. "
+        "Baselines come from benchmarks/baselines.py on the same splits.",
+    ]
+    if mismatched:
+        lines += ["", "NOTE: the baselines were computed on raw files with other checksums than this run's. "
+                      "Rerun benchmarks/baselines.py."]
+    return lines + [""]
 
 
 def _key_of_grid(path: Path, grid: pd.DataFrame) -> tuple[str, str]:
@@ -633,12 +751,21 @@ def summarise(
     reference_accuracy: Mapping[str, float],
     studies: Sequence[str],
     datasets: Sequence[str],
+    seeds: Sequence[str | Path] = (),
+    baselines: str | Path | None = None,
 ) -> None:
     """Write the summary markdown and, if ``cost`` is given, the cost markdown over all studies and datasets.
 
     Metadata files are matched to datasets by their ``dataset`` key, or else
     by their folder name (``data/features/{dataset}/metadata.json``).
+    ``seeds`` are seed CSVs and ``baselines`` the table of
+    ``benchmarks/baselines.py``; both feed the comparison tables.
     """
+    seed_tables = {}
+    for path in seeds:
+        frame = read_seed_table(path)
+        if not frame.empty:
+            seed_tables[_key_of_grid(Path(path), frame)] = frame
     tables = {}
     for path in grids:
         frame = read_grid(path)
@@ -656,7 +783,10 @@ def summarise(
         infos.setdefault(info.get("dataset", Path(path).parent.name), info)
 
     Path(summary).parent.mkdir(parents=True, exist_ok=True)
-    Path(summary).write_text(format_summary(tables, infos, reference_accuracy, studies, datasets))
+    baseline_table = None if baselines is None else read_baselines(baselines)
+    Path(summary).write_text(
+        format_summary(tables, infos, reference_accuracy, studies, datasets, seed_tables, baseline_table)
+    )
     if cost is not None:
         cost_frames = [pd.read_csv(path, dtype={"study": str, "dataset": str, "cell": str}) for path in costs]
         Path(cost).parent.mkdir(parents=True, exist_ok=True)

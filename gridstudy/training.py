@@ -16,6 +16,14 @@ from mlp import MLPClassifier
 from .metrics import classification_report
 
 SPLITS = ("train", "validation", "test")
+# A training loss above this many times the reference loss (the first
+# iteration's loss, or ln(n_classes) when that is larger) marks a cell
+# diverged.  A cross-entropy of 10,000 x ln(2) needs logit gaps near 7,000, so
+# the weights exploded.  The network stops only on a non-finite loss or
+# weight, and after such an explosion it often settles with dead ReLUs at a
+# finite loss and "converges" (learning rate 0.1 and 500 ReLU units on
+# unscaled inputs do this in float32 and float64).
+DIVERGENCE_LOSS_FACTOR = 1e4
 
 
 def finite_or_none(values) -> list:
@@ -53,14 +61,35 @@ def evaluate(model: MLPClassifier, X: np.ndarray, y: np.ndarray) -> dict:
     return report
 
 
+def exploded_iteration(loss_curve, n_classes: int) -> int | None:
+    """Return the first iteration (from 1) whose finite loss exceeds the divergence bound, or None.
+
+    The bound is ``DIVERGENCE_LOSS_FACTOR`` times the larger of the first
+    iteration's loss and ln(n_classes).
+    """
+    losses = np.asarray(loss_curve, dtype=np.float64)
+    if losses.size == 0 or not np.isfinite(losses[0]):
+        return None
+    bound = DIVERGENCE_LOSS_FACTOR * max(float(losses[0]), float(np.log(n_classes)))
+    above = np.flatnonzero(np.isfinite(losses) & (losses > bound))
+    return int(above[0]) + 1 if above.size else None
+
+
 def measure_budget(model: MLPClassifier, budget: int, splits: dict, competition_X) -> dict:
-    """Return status and metrics of the checkpoint at one iteration budget."""
+    """Return status and metrics of the checkpoint at one iteration budget.
+
+    The status is ``diverged`` when the network stopped on a non-finite loss or
+    weight, or when its training loss exceeded the divergence bound (see
+    ``exploded_iteration``) within the budget; every metric is then None.
+    ``n_iter`` and ``stop_reason`` stay those of the network.
+    """
     entry = {
         "iterations": int(budget),
         "n_iter": int(model.n_iter_),
         "stop_reason": model.stop_reason_,
     }
-    if model.stop_reason_ == "diverged":
+    exploded = exploded_iteration(model.loss_curve_, len(model.classes_))
+    if model.stop_reason_ == "diverged" or exploded is not None:
         entry["status"] = "diverged"
         for split in SPLITS:
             entry[split] = {key: None for key in ("loss", "accuracy", "balanced_accuracy", "macro_f1", "roc_auc")}
