@@ -8,6 +8,19 @@ import tempfile
 from pathlib import Path
 
 
+def default_file_mode() -> int:
+    """Return the mode that ``open`` gives a new file under the current umask (0o644 under umask 022).
+
+    ``tempfile.mkstemp`` creates files as 0o600 and a rename keeps that mode, so
+    callers chmod their temporary file to this before renaming it into place.
+    """
+    # NOTE: os.umask can only be read by setting it, so this briefly sets it to 0o022
+    # and restores it; a thread creating a file in that window gets 0o022.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_text_atomic(path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
@@ -18,6 +31,7 @@ def write_text_atomic(path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, default_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .io import default_file_mode
+
 logger = logging.getLogger(__name__)
 
 CREDIT_UCI_ID = 350
@@ -225,7 +227,9 @@ def _staged_outputs(targets: Mapping[str, Path]) -> Iterator[dict[str, Path]]:
             os.close(handle)
             staged[key] = Path(name)
         yield staged
+        mode = default_file_mode()
         for key, target in targets.items():
+            os.chmod(staged[key], mode)
             os.replace(staged.pop(key), target)
     finally:
         for path in staged.values():
