@@ -1,5 +1,6 @@
 # Grid study of a NumPy multi-layer perceptron: raw data -> features -> one
-# training job per grid cell -> tables, figures and a competition submission.
+# training job per grid cell -> tables, seed reruns of the best configurations,
+# figures and a competition submission.
 
 
 configfile: "config.yaml"
@@ -10,12 +11,15 @@ include: "rules/data.smk"
 include: "rules/features.smk"
 include: "rules/train.smk"
 include: "rules/aggregate.smk"
+include: "rules/seeds.smk"
 
 
 localrules:
     all,
     aggregate,
     summary,
+    select_top,
+    seed_table,
     figures,
     submission,
 

@@ -107,6 +107,9 @@ def normalize_config(config: dict) -> dict:
     Only values that parse as numbers are converted; anything else is left for
     the schema to reject with the key named.
     """
+    reruns = config.get("seed_reruns")
+    if isinstance(reruns, dict) and isinstance(reruns.get("seeds"), list):
+        reruns["seeds"] = [_number_or_text("seed", seed) for seed in reruns["seeds"]]
     for study in (config.get("studies") or {}).values():
         if not isinstance(study, dict):
             continue
@@ -128,6 +131,16 @@ def normalize_config(config: dict) -> dict:
     return config
 
 
+def _number_or_text(key: str, value):
+    # Parse numbers written as text, leaving anything else for the schema to reject.
+    if not isinstance(value, str):
+        return value
+    try:
+        return to_number(key, value)
+    except ValueError:
+        return value
+
+
 def cell_name(params: dict, varying: list[str]) -> str:
     """Build a cell name from the varying keys, e.g. ``relu-h64-l2-lr0.05-s0``."""
     parts = []
@@ -135,6 +148,16 @@ def cell_name(params: dict, varying: list[str]) -> str:
         if key in varying:
             parts.append(prefix + canonical(key, params[key]))
     return "-".join(parts)
+
+
+def name_keys(study: dict) -> list[str]:
+    """Return the grid keys a study's cell names spell, in ``CELL_NAME_KEYS`` order.
+
+    Every grid key except ``iterations`` is spelled, so two cells of one
+    study with the same name have the same params.
+    """
+    keys = set(study["grid"]) - {"iterations"}
+    return [key for key, _ in CELL_NAME_KEYS if key in keys]
 
 
 def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -> list[Cell]:
@@ -146,7 +169,7 @@ def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -
     """
     grid = {key: normalize_values(key, values) for key, values in study["grid"].items()}
     budgets = tuple(sorted(grid.pop("iterations")))
-    varying = [key for key, _ in CELL_NAME_KEYS if key in grid]
+    varying = name_keys(study)
     unknown = sorted(set(grid) - set(varying))
     if unknown:
         raise ValueError(f"studies.{study_name}.grid: unknown keys {unknown}")

@@ -7,7 +7,14 @@ from snakemake.utils import min_version, validate
 # Import gridstudy from this checkout even where another copy is installed.
 sys.path.insert(0, workflow.basedir)
 
-from gridstudy.grid import estimate_resources, expand_studies, normalize_config
+from gridstudy.grid import (
+    Cell,
+    estimate_resources,
+    expand_studies,
+    name_keys,
+    normalize_config,
+)
+from gridstudy.seeds import read_selection, rerun_of, selection_cells
 
 min_version("9.20")
 
@@ -40,6 +47,8 @@ TRAINING_SOURCES = sorted(
 )
 
 AGGREGATION_SOURCES = [str(REPOSITORY / "gridstudy" / "aggregate.py")]
+SEED_SOURCES = AGGREGATION_SOURCES + [str(REPOSITORY / "gridstudy" / "seeds.py")]
+SEED_RERUNS = {"top_n": 5, "seeds": [], **config.get("seed_reruns", {})}
 FIGURE_SOURCES = [str(REPOSITORY / "gridstudy" / "figures.py")]
 
 
@@ -56,8 +65,32 @@ def local_copy(dataset):
     return [path] if path else []
 
 
+def selection_file(study, dataset):
+    return f"results/seeds/{study}/{dataset}_selected.json"
+
+
+def is_grid_cell(wildcards):
+    return (wildcards.study, wildcards.dataset, wildcards.cell) in CELLS_BY_KEY
+
+
 def cell_of(wildcards):
-    return CELLS_BY_KEY[(wildcards.study, wildcards.dataset, wildcards.cell)]
+    """Return the grid cell of the wildcards, or else the seed rerun the checkpoint selected."""
+    key = (wildcards.study, wildcards.dataset, wildcards.cell)
+    if key in CELLS_BY_KEY:
+        return CELLS_BY_KEY[key]
+    # Raises IncompleteCheckpointException until select_top has run, which
+    # makes Snakemake schedule the checkpoint first.
+    path = checkpoints.select_top.get(study=wildcards.study, dataset=wildcards.dataset).output.selected
+    rerun = rerun_of(read_selection(path), wildcards.cell, path)
+    params = rerun["params"]
+    return Cell(
+        wildcards.study,
+        wildcards.dataset,
+        params["preprocessing"],
+        wildcards.cell,
+        params,
+        tuple(rerun["budgets"]),
+    )
 
 
 def feature_dir(dataset, preprocessing):
@@ -90,6 +123,7 @@ def final_outputs():
             outputs += [
                 f"results/tables/{study}/{dataset}_grid.csv",
                 f"results/tables/{study}/{dataset}_top.md",
+                f"results/tables/{study}/{dataset}_seeds.md",
                 f"results/figures/{study}/{dataset}_width_depth.png",
             ]
     if submission_study():

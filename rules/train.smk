@@ -8,6 +8,11 @@ def feature_inputs(wildcards):
     }
     if cell.dataset == "amazon_reviews":
         files["competition_test"] = f"{base}/competition_test.parquet"
+    if not is_grid_cell(wildcards):
+        # A seed rerun reads its params from the checkpoint's selection, which
+        # Snakemake requires as an input. ancient() keeps a rewritten
+        # selection from retraining: the params trigger still catches a change.
+        files["selection"] = ancient(selection_file(cell.study, cell.dataset))
     return files
 
 

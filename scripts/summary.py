@@ -6,8 +6,8 @@ import sys
 from gridstudy.aggregate import summarise
 
 
-def main(grids, costs, metadata, summary, cost, reference_accuracy, studies, datasets):
-    summarise(grids, costs, metadata, summary, cost, reference_accuracy, studies, datasets)
+def main(grids, costs, metadata, summary, cost, reference_accuracy, studies, datasets, seeds, baselines):
+    summarise(grids, costs, metadata, summary, cost, reference_accuracy, studies, datasets, seeds, baselines)
 
 
 if __name__ == "__main__":
@@ -22,4 +22,7 @@ if __name__ == "__main__":
         reference_accuracy=dict(snakemake.params.reference_accuracy),  # noqa: F821
         studies=list(snakemake.params.studies),  # noqa: F821
         datasets=list(snakemake.params.datasets),  # noqa: F821
+        seeds=list(snakemake.input.seeds),  # noqa: F821
+        # The baseline table is an optional input: present only once benchmarks/baselines.py wrote it.
+        baselines=(list(snakemake.input.baselines) or [None])[0],  # noqa: F821
     )

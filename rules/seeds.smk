@@ -1,0 +1,52 @@
+# Seed reruns: after a study's grid, the select_top checkpoint picks the best
+# configurations on validation accuracy, the train rule reruns them with more
+# seeds, and seed_table reports their test metrics over seeds.
+
+
+def selected_cell_jsons(wildcards):
+    path = checkpoints.select_top.get(**wildcards).output.selected
+    return [
+        f"results/cells/{wildcards.study}/{wildcards.dataset}/{name}.json"
+        for name in selection_cells(read_selection(path))
+    ]
+
+
+checkpoint select_top:
+    input:
+        grid="results/tables/{study}/{dataset}_grid.csv",
+        cells=cell_jsons,
+        code=SEED_SOURCES,
+    output:
+        selected="results/seeds/{study}/{dataset}_selected.json",
+    params:
+        top_n=SEED_RERUNS["top_n"],
+        seeds=sorted(SEED_RERUNS["seeds"]),
+        name_keys=lambda wildcards: name_keys(config["studies"][wildcards.study]),
+    conda:
+        "../envs/mlp.yaml"
+    log:
+        "logs/seeds/{study}/{dataset}_select.log",
+    script:
+        "../scripts/select_top.py"
+
+
+rule seed_table:
+    input:
+        selected=lambda wildcards: checkpoints.select_top.get(**wildcards).output.selected,
+        cells=selected_cell_jsons,
+        metadata=study_metadata,
+        code=SEED_SOURCES,
+    output:
+        csv="results/tables/{study}/{dataset}_seeds.csv",
+        table=report(
+            "results/tables/{study}/{dataset}_seeds.md",
+            category="Tables",
+            subcategory="{study}",
+            labels={"study": "{study}", "dataset": "{dataset}", "table": "seeds"},
+        ),
+    conda:
+        "../envs/mlp.yaml"
+    log:
+        "logs/seeds/{study}/{dataset}_table.log",
+    script:
+        "../scripts/seed_table.py"
