@@ -14,8 +14,8 @@ def default_file_mode() -> int:
     ``tempfile.mkstemp`` creates files as 0o600 and a rename keeps that mode, so
     callers chmod their temporary file to this before renaming it into place.
     """
-    # NOTE: os.umask can only be read by setting it, so this briefly sets it to 0o022
-    # and restores it; a thread creating a file in that window gets 0o022.
+    # NOTE: os.umask can only be read by setting it, so this sets 0o022 for a moment
+    # and then restores it. A thread that creates a file in that moment gets 0o022.
     umask = os.umask(0o022)
     os.umask(umask)
     return 0o666 & ~umask

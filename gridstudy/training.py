@@ -19,10 +19,10 @@ SPLITS = ("train", "validation", "test")
 # A training loss above this many times the reference loss (the first
 # iteration's loss, or ln(n_classes) when that is larger) marks a cell
 # diverged.  A cross-entropy of 10,000 x ln(2) needs logit gaps near 7,000, so
-# the weights exploded.  The network stops only on a non-finite loss or
-# weight, and after such an explosion it often settles with dead ReLUs at a
-# finite loss and "converges" (learning rate 0.1 and 500 ReLU units on
-# unscaled inputs do this in float32 and float64).
+# the weights exploded.  The network itself stops only on a non-finite loss
+# or weight.  After such an explosion it often settles with dead ReLUs at a
+# finite loss and "converges": learning rate 0.1 and 500 ReLU units on
+# unscaled inputs do this in float32 and float64.
 DIVERGENCE_LOSS_FACTOR = 1e4
 
 
@@ -80,7 +80,8 @@ def measure_budget(model: MLPClassifier, budget: int, splits: dict, competition_
 
     The status is ``diverged`` when the network stopped on a non-finite loss or
     weight, or when its training loss exceeded the divergence bound (see
-    ``exploded_iteration``) within the budget; every metric is then None.
+    ``exploded_iteration``) within the budget.  Every metric of a diverged
+    budget is None.
     ``n_iter`` and ``stop_reason`` stay those of the network.
     """
     entry = {
