@@ -1,6 +1,7 @@
 """End-to-end runs of the real workflow on small synthetic data."""
 
 import csv
+import json
 import os
 import re
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.slow
 
 BUDGETS = (5, 20)
 CELLS_PER_DATASET = 4
+TUNED_CELLS_PER_DATASET = 2
 
 
 def planned_rules(output: str) -> dict[str, int]:
@@ -92,10 +94,58 @@ def test_submission_matches_sample_format(finished_run):
 
 
 def test_cell_json_records_budgets(finished_run):
+    selected = json.loads((finished_run / "results" / "seeds" / "reference" / "credit_default_selected.json").read_text())
+    grid_cells = sorted((finished_run / "results" / "cells" / "reference" / "credit_default").glob("*-s0.json"))
+    assert len(grid_cells) == CELLS_PER_DATASET
     cells = sorted((finished_run / "results" / "cells" / "reference" / "credit_default").glob("*.json"))
-    assert len(cells) == CELLS_PER_DATASET
+    assert len(cells) == CELLS_PER_DATASET + len(selected["reruns"])
     benchmarks = sorted((finished_run / "results" / "benchmarks" / "reference" / "credit_default").glob("*.tsv"))
-    assert len(benchmarks) == CELLS_PER_DATASET
+    assert len(benchmarks) == len(cells)
+
+
+@pytest.mark.parametrize("study", ["reference", "tuned"])
+@pytest.mark.parametrize("dataset", ["credit_default", "amazon_reviews"])
+def test_seed_reruns_train_only_new_seeds(finished_run, study, dataset):
+    selected = json.loads((finished_run / "results" / "seeds" / study / f"{dataset}_selected.json").read_text())
+    # The small config reruns seeds 0 and 1; the grid trained seed 0 already.
+    assert selected["rerun_seeds"] == [0, 1]
+    assert selected["reruns"]
+    assert all(name.endswith("-s1") for name in selected["reruns"])
+    folder = finished_run / "results" / "cells" / study / dataset
+    for name, rerun in selected["reruns"].items():
+        cell = json.loads((folder / f"{name}.json").read_text())
+        grid_cell = json.loads((folder / f"{name[:-1]}0.json").read_text())
+        assert cell["params"] == rerun["params"]
+        assert cell["params"] == {**grid_cell["params"], "seed": 1}
+        benchmark = finished_run / "results" / "benchmarks" / study / dataset / f"{name}.tsv"
+        assert benchmark.exists()
+
+
+@pytest.mark.parametrize("study", ["reference", "tuned"])
+@pytest.mark.parametrize("dataset", ["credit_default", "amazon_reviews"])
+def test_seed_tables_cover_top_configurations(finished_run, study, dataset):
+    rows = read_csv(finished_run / "results" / "tables" / study / f"{dataset}_seeds.csv")
+    assert [row["rank"] for row in rows] == ["1", "2"]
+    assert {row["seeds"] for row in rows} == {"0 1"}
+    second = "test_roc_auc_mean" if dataset == "credit_default" else "test_macro_f1_mean"
+    for row in rows:
+        assert row["test_accuracy_mean"]
+        assert second in row
+        assert "nan" not in [value.lower() for value in row.values()]
+    assert "95% interval" in (finished_run / "results" / "tables" / study / f"{dataset}_seeds.md").read_text()
+
+
+def test_tuned_study_uses_tfidf_reviews(finished_run):
+    rows = read_csv(finished_run / "results" / "tables" / "tuned" / "amazon_reviews_grid.csv")
+    assert {row["optimizer"] for row in rows} == {"sgd", "adam"}
+    assert (finished_run / "data" / "features" / "amazon_reviews" / "tfidf" / "train.parquet").exists()
+
+
+def test_summary_compares_studies(finished_run):
+    summary = (finished_run / "results" / "tables" / "summary.md").read_text()
+    assert "## credit_default: test metrics beside the baselines" in summary
+    assert "| MLP, reference study" in summary
+    assert "| MLP, tuned study" in summary
 
 
 def test_second_run_has_nothing_to_do(finished_run):
@@ -125,12 +175,13 @@ def test_aggregation_edit_reruns_only_aggregation(finished_run):
     with edited(finished_run / "gridstudy" / "aggregate.py"):
         rules = planned_rules(smallflow.run(finished_run, "--cores", "2", "--dry-run").stdout)
     assert rules, "an edited aggregation module must make its tables stale"
-    assert set(rules) <= {"aggregate", "summary", "figures", "submission", "all"}
+    assert set(rules) <= {"aggregate", "summary", "figures", "submission", "select_top", "seed_table", "all"}
 
 
 def test_network_edit_reruns_training(finished_run):
     with edited(finished_run / "mlp" / "__init__.py"):
         rules = planned_rules(smallflow.run(finished_run, "--cores", "2", "--dry-run").stdout)
-    assert rules.get("train") == 2 * CELLS_PER_DATASET
+    # Seed reruns join the DAG only once the checkpoint has run again.
+    assert rules.get("train") == 2 * (CELLS_PER_DATASET + TUNED_CELLS_PER_DATASET)
     assert "fetch_credit_default" not in rules
     assert "features_credit_default" not in rules
