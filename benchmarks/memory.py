@@ -12,8 +12,8 @@ number of iterations.
     python benchmarks/memory.py --features data/features
 
 writes ``benchmarks/results/memory.json``. The reference size is the data at
-the training dtype plus one activation and one delta buffer per layer for
-the training rows and the weights; the target is a peak below 3 times that.
+the training dtype, plus one activation and one delta buffer per layer for
+the training rows, plus the weights. The target is a peak below 3 times that.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ ratio mlp/PyTorch is computed per repetition and its median reported.
 
     python benchmarks/step_time.py --repeats 5
 
-writes ``benchmarks/results/step_time.json``. On machines that set
-OPENBLAS_CORETYPE for old OpenBLAS builds, unset it and OPENBLAS_L2_SIZE for
-this command only; the JSON records the BLAS kernel that threadpoolctl reports.
+writes ``benchmarks/results/step_time.json``. Some machines set
+OPENBLAS_CORETYPE for old OpenBLAS builds, which slows a current NumPy. There,
+unset it and OPENBLAS_L2_SIZE for this command only. The JSON records the BLAS
+kernel that threadpoolctl reports.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from mlp._training import Workspace, he_initialize
 from mlp.optimizers import GradientDescent
 
-# (name, rows, features, hidden widths, activation, classes), as the issue lists them.
+# (name, rows, features, hidden widths, activation, classes): training sets of the
+# credit and review data's size, with small, medium and 500-wide hidden layers.
 SHAPES = [
     ("credit 10x1 sigmoid", 21000, 26, (10,), "sigmoid", 2),
     ("credit 64x2 relu", 21000, 26, (64, 64), "relu", 2),
