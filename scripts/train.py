@@ -11,14 +11,18 @@ from gridstudy.training import train_cell
 
 
 def main(train, validation, test, competition_test, output, params, budgets, identity, threads):
+    # Loading straight into the training dtype avoids a float64 copy of the data.
     splits = {}
     for name, path in (("train", train), ("validation", validation), ("test", test)):
-        X, y, _ = load_split(path)
+        X, y, _ = load_split(path, dtype=params["dtype"])
         splits[name] = (X, y)
     competition_X = None
     if competition_test:
-        _, competition_X = load_competition_test(competition_test)
-    logging.info("training %s/%s/%s on %d rows", identity["study"], identity["dataset"], identity["cell"], len(splits["train"][1]))
+        _, competition_X = load_competition_test(competition_test, dtype=params["dtype"])
+    logging.info(
+        "training %s/%s/%s on %d rows",
+        identity["study"], identity["dataset"], identity["cell"], len(splits["train"][1]),
+    )
 
     with threadpool_limits(limits=threads):
         result = train_cell(splits, params, budgets, competition_X)
