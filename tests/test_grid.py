@@ -16,7 +16,10 @@ from tests.smallflow import REPOSITORY
 
 @pytest.fixture
 def config():
-    return yaml.safe_load((REPOSITORY / "config.yaml").read_text())
+    """Return the default config with only the reference study."""
+    config = yaml.safe_load((REPOSITORY / "config.yaml").read_text())
+    config["studies"] = {"reference": config["studies"]["reference"]}
+    return config
 
 
 def test_default_grid_has_81_cells_per_dataset(config):
