@@ -7,7 +7,7 @@ chosen setting and report the mean over seeds.  The splits are the parquet
 files the workflow writes under ``data/features/{dataset}/{preprocessing}/``,
 so the numbers are comparable with the grid study's test metrics.
 
-scikit-learn is an optional dependency (the ``bench`` extra); the workflow
+scikit-learn is an optional dependency (the ``baselines`` extra); the workflow
 never imports this script.  Example, after ``snakemake`` built the features
 (the tf-idf reviews come from the ``tuned`` study):
 
@@ -60,7 +60,7 @@ def _sklearn():
         from sklearn import dummy, ensemble, linear_model, neural_network, svm
     except ImportError:
         raise SystemExit(
-            "scikit-learn is not installed. Install the bench extra: pip install -e '.[bench]'"
+            "scikit-learn is not installed. Install the baselines extra: pip install -e '.[baselines]'"
         ) from None
     return dummy, ensemble, linear_model, neural_network, svm
 
