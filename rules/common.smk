@@ -30,8 +30,8 @@ REPOSITORY = Path(workflow.basedir)
 
 # Jobs import mlp and gridstudy from this checkout, also inside a conda
 # environment or on a cluster node where the package is not installed.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.getenv("PYTHONPATH")]))
 )
 
 # Snakemake does not track imported modules, so the training jobs list the
@@ -80,7 +80,9 @@ def cell_of(wildcards):
         return CELLS_BY_KEY[key]
     # Raises IncompleteCheckpointException until select_top has run, which
     # makes Snakemake schedule the checkpoint first.
-    path = checkpoints.select_top.get(study=wildcards.study, dataset=wildcards.dataset).output.selected
+    path = checkpoints.select_top.get(
+        study=wildcards.study, dataset=wildcards.dataset
+    ).output.selected
     rerun = rerun_of(read_selection(path), wildcards.cell, path)
     params = rerun["params"]
     return Cell(
@@ -129,3 +131,91 @@ def final_outputs():
     if submission_study():
         outputs.append("results/submissions/amazon_reviews.csv")
     return outputs
+
+
+def feature_inputs(wildcards):
+    cell = cell_of(wildcards)
+    base = feature_dir(cell.dataset, cell.preprocessing)
+    files = {
+        "train": f"{base}/train.parquet",
+        "validation": f"{base}/validation.parquet",
+        "test": f"{base}/test.parquet",
+    }
+    if cell.dataset == "amazon_reviews":
+        files["competition_test"] = f"{base}/competition_test.parquet"
+    if not is_grid_cell(wildcards):
+        # A seed rerun reads its params from the checkpoint's selection, which
+        # Snakemake requires as an input. ancient() keeps a rewritten
+        # selection from retraining: the params trigger still catches a change.
+        files["selection"] = ancient(selection_file(cell.study, cell.dataset))
+    return files
+
+
+def cell_jsons(wildcards):
+    return [
+        f"results/cells/{wildcards.study}/{wildcards.dataset}/{cell.name}.json"
+        for cell in study_cells(wildcards.study, wildcards.dataset)
+    ]
+
+
+def cell_benchmarks(wildcards):
+    return [
+        f"results/benchmarks/{wildcards.study}/{wildcards.dataset}/{cell.name}.tsv"
+        for cell in study_cells(wildcards.study, wildcards.dataset)
+    ]
+
+
+def study_metadata(wildcards):
+    preprocessing = study_preprocessing(wildcards.study, wildcards.dataset)
+    return f"{feature_dir(wildcards.dataset, preprocessing)}/metadata.json"
+
+
+def all_grids():
+    return [
+        f"results/tables/{study}/{dataset}_grid.csv"
+        for study in STUDIES
+        for dataset in sorted(config["studies"][study]["datasets"])
+    ]
+
+
+def all_metadata():
+    return sorted(
+        {
+            f"{feature_dir(cell.dataset, cell.preprocessing)}/metadata.json"
+            for cell in CELLS
+        }
+    )
+
+
+def optional_baselines(wildcards):
+    """Return the baseline table when benchmarks/baselines.py has written it.
+
+    scikit-learn is no workflow dependency, so no rule builds the table; the
+    summary picks it up, and reruns, once it exists.
+    """
+    path = "results/tables/baselines.csv"
+    return [path] if Path(path).exists() else []
+
+
+def selected_cell_jsons(wildcards):
+    path = checkpoints.select_top.get(**wildcards).output.selected
+    return [
+        f"results/cells/{wildcards.study}/{wildcards.dataset}/{name}.json"
+        for name in selection_cells(read_selection(path))
+    ]
+
+
+def submission_inputs(wildcards):
+    """Return the grid, cells and competition features of the submission study."""
+    study = submission_study()
+    features = feature_dir(
+        "amazon_reviews", study_preprocessing(study, "amazon_reviews")
+    )
+    return {
+        "grid": f"results/tables/{study}/amazon_reviews_grid.csv",
+        "cells": [
+            f"results/cells/{study}/amazon_reviews/{cell.name}.json"
+            for cell in study_cells(study, "amazon_reviews")
+        ],
+        "competition_test": f"{features}/competition_test.parquet",
+    }

@@ -4,15 +4,15 @@ rule fetch_credit_default:
     output:
         csv="data/raw/credit_default/data.csv",
         checksums="data/raw/credit_default/sha256.json",
+    log:
+        "logs/fetch/credit_default.log",
+    conda:
+        "../envs/mlp.yaml"
     params:
         local_copy=config["data"]["credit_default"].get("local_copy"),
         sha256=dict(sorted(config["data"]["credit_default"].get("sha256", {}).items())),
         timeout_s=config["download"].get("timeout_s", 60),
         retries=config["download"].get("retries", 3),
-    conda:
-        "../envs/mlp.yaml"
-    log:
-        "logs/fetch/credit_default.log",
     script:
         "../scripts/fetch_credit_default.py"
 
@@ -25,6 +25,10 @@ rule fetch_amazon_reviews:
         test="data/raw/amazon_reviews/test.csv",
         sample_submission="data/raw/amazon_reviews/sample_submission.csv",
         checksums="data/raw/amazon_reviews/sha256.json",
+    log:
+        "logs/fetch/amazon_reviews.log",
+    conda:
+        "../envs/mlp.yaml"
     params:
         local_copy=config["data"]["amazon_reviews"].get("local_copy"),
         competition=config["data"]["amazon_reviews"].get(
@@ -33,9 +37,5 @@ rule fetch_amazon_reviews:
         sha256=dict(sorted(config["data"]["amazon_reviews"].get("sha256", {}).items())),
         timeout_s=config["download"].get("timeout_s", 60),
         retries=config["download"].get("retries", 3),
-    conda:
-        "../envs/mlp.yaml"
-    log:
-        "logs/fetch/amazon_reviews.log",
     script:
         "../scripts/fetch_amazon_reviews.py"

@@ -7,13 +7,13 @@ rule features_credit_default:
         validation="data/features/credit_default/standardize/validation.parquet",
         test="data/features/credit_default/standardize/test.parquet",
         metadata="data/features/credit_default/standardize/metadata.json",
+    log:
+        "logs/features/credit_default.log",
+    conda:
+        "../envs/mlp.yaml"
     params:
         split=dict(sorted(config["split"].items())),
         categories=dict(sorted(config["data"]["credit_default"]["categories"].items())),
-    conda:
-        "../envs/mlp.yaml"
-    log:
-        "logs/features/credit_default.log",
     script:
         "../scripts/features_credit_default.py"
 
@@ -29,12 +29,12 @@ rule features_amazon_reviews:
         test="data/features/amazon_reviews/{preprocessing}/test.parquet",
         competition_test="data/features/amazon_reviews/{preprocessing}/competition_test.parquet",
         metadata="data/features/amazon_reviews/{preprocessing}/metadata.json",
+    log:
+        "logs/features/amazon_reviews_{preprocessing}.log",
+    conda:
+        "../envs/mlp.yaml"
     params:
         split=dict(sorted(config["split"].items())),
         preprocessing="{preprocessing}",
-    conda:
-        "../envs/mlp.yaml"
-    log:
-        "logs/features/amazon_reviews_{preprocessing}.log",
     script:
         "../scripts/features_amazon_reviews.py"

@@ -3,14 +3,6 @@
 # seeds, and seed_table reports their test metrics over seeds.
 
 
-def selected_cell_jsons(wildcards):
-    path = checkpoints.select_top.get(**wildcards).output.selected
-    return [
-        f"results/cells/{wildcards.study}/{wildcards.dataset}/{name}.json"
-        for name in selection_cells(read_selection(path))
-    ]
-
-
 checkpoint select_top:
     input:
         grid="results/tables/{study}/{dataset}_grid.csv",
@@ -18,21 +10,23 @@ checkpoint select_top:
         code=SEED_SOURCES,
     output:
         selected="results/seeds/{study}/{dataset}_selected.json",
+    log:
+        "logs/seeds/{study}/{dataset}_select.log",
+    conda:
+        "../envs/mlp.yaml"
     params:
         top_n=SEED_RERUNS["top_n"],
         seeds=sorted(SEED_RERUNS["seeds"]),
         name_keys=lambda wildcards: name_keys(config["studies"][wildcards.study]),
-    conda:
-        "../envs/mlp.yaml"
-    log:
-        "logs/seeds/{study}/{dataset}_select.log",
     script:
         "../scripts/select_top.py"
 
 
 rule seed_table:
     input:
-        selected=lambda wildcards: checkpoints.select_top.get(**wildcards).output.selected,
+        selected=lambda wildcards: checkpoints.select_top.get(
+            **wildcards
+        ).output.selected,
         cells=selected_cell_jsons,
         metadata=study_metadata,
         code=SEED_SOURCES,
@@ -44,9 +38,9 @@ rule seed_table:
             subcategory="{study}",
             labels={"study": "{study}", "dataset": "{dataset}", "table": "seeds"},
         ),
-    conda:
-        "../envs/mlp.yaml"
     log:
         "logs/seeds/{study}/{dataset}_table.log",
+    conda:
+        "../envs/mlp.yaml"
     script:
         "../scripts/seed_table.py"
