@@ -25,6 +25,7 @@ daemon on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import ipaddress
 import os
 import shutil
@@ -78,6 +79,17 @@ def _binary(name: str) -> str:
             "install the Debian packages with tests/slurm/install.sh"
         )
     return found
+
+
+def _stop_with_parent() -> None:
+    """Ask the kernel to send SIGTERM to this child when its parent dies.
+
+    A test runner killed by SIGTERM or SIGKILL skips its fixture finalizers;
+    this stops the daemons anyway. The setting survives exec (PR_SET_PDEATHSIG
+    in prctl(2)), so it also covers slurmd behind unshare and sh.
+    """
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _free_loopback_port() -> int:
@@ -323,6 +335,7 @@ PartitionName={PARTITION} Nodes={self.node_name} Default=YES MaxTime=INFINITE St
                 stderr=subprocess.STDOUT,
                 env=self.env(),
                 start_new_session=True,
+                preexec_fn=_stop_with_parent,
             )
         finally:
             output.close()
