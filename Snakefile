@@ -14,8 +14,12 @@ include: "rules/aggregate.smk"
 include: "rules/seeds.smk"
 
 
+# Aggregation is light, and cluster nodes often cannot reach the internet,
+# so these rules run on the submitting host.
 localrules:
     all,
+    fetch_credit_default,
+    fetch_amazon_reviews,
     aggregate,
     summary,
     select_top,

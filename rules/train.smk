@@ -8,8 +8,11 @@ rule train:
         "logs/train/{study}/{dataset}/{cell}.log",
     benchmark:
         "results/benchmarks/{study}/{dataset}/{cell}.tsv"
+    # Only grid cells share the "train" group. Seed reruns come after the
+    # select_top checkpoint, and grouping them makes Snakemake 9.27 submit one
+    # group again after each checkpoint, then fail on a KeyError.
     group:
-        "train"
+        lambda wildcards: "train" if is_grid_cell(wildcards) else None
     conda:
         "../envs/mlp.yaml"
     threads: 1
