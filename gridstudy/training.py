@@ -109,7 +109,7 @@ def train_cell(splits: dict, params: dict, budgets, competition_X=None) -> dict:
     """Fit one cell once and return its metrics at each budget.
 
     ``splits`` maps ``train``, ``validation`` and ``test`` to ``(X, y)``
-    pairs.  ``params`` holds every hyper-parameter of the cell (see
+    pairs.  ``params`` contains every hyper-parameter of the cell (see
     ``gridstudy.grid.expand_study``).  The test split is measured for the
     record only; selection never reads it.
     """
