@@ -668,9 +668,12 @@ def _authenticated_kaggle_api(competition: str, timeout_s: float):
             api = kaggle.KaggleApi()
             api.authenticate()
     except ImportError as error:
+        # kaggle 2.2.5 imports six without declaring it, so the missing module
+        # is not always kaggle itself.
+        missing = getattr(error, "name", None) or "kaggle"
         raise SourceError(
-            f"The kaggle package cannot be imported ({_redact(error)}); install it with "
-            f"`pip install kaggle`. {_local_copy_hint(competition)}"
+            f"The kaggle package cannot be imported ({_redact(error)}); install the missing "
+            f"module with `pip install {missing}`. {_local_copy_hint(competition)}"
         ) from None
     except (Exception, SystemExit) as error:
         message = credentials_message("missing or invalid")

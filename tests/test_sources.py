@@ -638,6 +638,24 @@ def test_reviews_import_oserror_is_credentials_error(tmp_path, kaggle_env):
     assert "Could not find kaggle.json" in str(caught.value)
 
 
+def test_reviews_missing_dependency_named(tmp_path, kaggle_env):
+    """kaggle 2.2.5 imports six without declaring it; the message names six."""
+    kaggle_env.setenv("KAGGLE_USERNAME", "someone")
+    kaggle_env.setenv("KAGGLE_KEY", FAKE_KEY)
+    fake_package = tmp_path / "fake_site"
+    fake_package.mkdir()
+    (fake_package / "kaggle.py").write_text("import six\n")
+    kaggle_env.delitem(sys.modules, "kaggle", raising=False)
+    kaggle_env.setitem(sys.modules, "six", None)
+    kaggle_env.syspath_prepend(str(fake_package))
+
+    with pytest.raises(SourceError) as caught:
+        sources.fetch_amazon_reviews(**review_outputs(tmp_path), competition=COMPETITION)
+
+    assert "pip install six" in str(caught.value)
+    assert "data.amazon_reviews.local_copy" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
