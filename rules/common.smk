@@ -34,22 +34,24 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.getenv("PYTHONPATH")]))
 )
 
+def sources(*patterns):
+    """Return the checkout's files matching ``patterns``, relative to the working directory.
+
+    Relative paths keep the recorded input set the same when the checkout is
+    moved or copied, so a move does not make every cell stale.
+    """
+    paths = sorted(path for pattern in patterns for path in REPOSITORY.glob(pattern))
+    return [os.path.relpath(path) for path in paths]
+
+
 # Snakemake does not track imported modules, so the training jobs list the
 # network's sources and the training helpers as inputs: editing them makes
 # every cell stale, while editing aggregation code reruns only the tables.
-TRAINING_SOURCES = sorted(
-    str(path)
-    for path in [
-        *REPOSITORY.joinpath("mlp").glob("*.py"),
-        REPOSITORY / "gridstudy" / "training.py",
-        REPOSITORY / "gridstudy" / "metrics.py",
-    ]
-)
-
-AGGREGATION_SOURCES = [str(REPOSITORY / "gridstudy" / "aggregate.py")]
-SEED_SOURCES = AGGREGATION_SOURCES + [str(REPOSITORY / "gridstudy" / "seeds.py")]
+TRAINING_SOURCES = sources("mlp/*.py", "gridstudy/training.py", "gridstudy/metrics.py")
+AGGREGATION_SOURCES = sources("gridstudy/aggregate.py")
+SEED_SOURCES = sources("gridstudy/aggregate.py", "gridstudy/seeds.py")
 SEED_RERUNS = {"top_n": 5, "seeds": [], **config.get("seed_reruns", {})}
-FIGURE_SOURCES = [str(REPOSITORY / "gridstudy" / "figures.py")]
+FIGURE_SOURCES = sources("gridstudy/figures.py")
 
 
 wildcard_constraints:

@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import re
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -150,6 +151,13 @@ def test_summary_compares_studies(finished_run):
 
 def test_second_run_has_nothing_to_do(finished_run):
     result = smallflow.run(finished_run, "--cores", "2", "--dry-run")
+    assert "Nothing to be done" in result.stdout
+
+
+def test_moved_checkout_reruns_nothing(finished_run, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(finished_run, moved, symlinks=True, copy_function=shutil.copy2)
+    result = smallflow.run(moved, "--cores", "2", "--dry-run")
     assert "Nothing to be done" in result.stdout
 
 
