@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from dataclasses import dataclass, field
 
 # Grid keys in the order they appear in cell names, with their name prefixes.
@@ -102,14 +103,27 @@ def normalize_values(key: str, values) -> list:
 
 
 def normalize_config(config: dict) -> dict:
-    """Coerce numeric grid values written as strings, in place, before validation.
+    """Coerce numbers written as strings and drop disabled studies, in place, before validation.
 
-    Only values that parse as numbers are converted; anything else is left for
-    the schema to reject with the key named.
+    YAML 1.1 reads ``1e-4`` (no dot) as a string, so numeric settings that
+    parse as numbers are converted.  Anything else is left for the schema to
+    reject with the key named.  A study set to null (for example
+    ``--config studies='{tuned: null}'`` or ``tuned: null`` in an extra
+    config file) is removed, which makes small trial runs easy.
     """
+    for section, keys in (("training", ("tol",)), ("split", ("train", "validation", "test")),
+                          ("download", ("timeout_s",))):
+        values = config.get(section)
+        if isinstance(values, dict):
+            for key in keys:
+                if key in values:
+                    values[key] = _number_or_text(key, values[key])
     reruns = config.get("seed_reruns")
     if isinstance(reruns, dict) and isinstance(reruns.get("seeds"), list):
         reruns["seeds"] = [_number_or_text("seed", seed) for seed in reruns["seeds"]]
+    studies = config.get("studies")
+    if isinstance(studies, dict):
+        config["studies"] = {name: study for name, study in studies.items() if study is not None}
     for study in (config.get("studies") or {}).values():
         if not isinstance(study, dict):
             continue
@@ -120,15 +134,34 @@ def normalize_config(config: dict) -> dict:
             for key, value in values.items():
                 if key in STRING_KEYS or key not in INTEGER_KEYS | FLOAT_KEYS:
                     continue
-                items = value if isinstance(value, list) else [value]
-                converted = []
-                for item in items:
-                    try:
-                        converted.append(to_number(key, item) if isinstance(item, str) else item)
-                    except ValueError:
-                        converted.append(item)
-                values[key] = converted if isinstance(value, list) else converted[0]
+                if isinstance(value, list):
+                    values[key] = [_number_or_text(key, item) for item in value]
+                else:
+                    values[key] = _number_or_text(key, value)
     return config
+
+
+def check_config(config: dict) -> None:
+    """Raise ValueError for config errors that the JSON schema cannot express.
+
+    The split fractions must sum to 1, and a configured local copy must exist
+    (a relative path is taken from the working directory).
+    """
+    split = config["split"]
+    total = split["train"] + split["validation"] + split["test"]
+    if not math.isclose(total, 1.0, abs_tol=1e-9):
+        raise ValueError(
+            f"split: train={split['train']}, validation={split['validation']} and "
+            f"test={split['test']} sum to {total:g}; change them so they sum to 1"
+        )
+    for dataset, settings in config["data"].items():
+        path = settings.get("local_copy")
+        if path and not os.path.exists(path):
+            raise ValueError(
+                f"data.{dataset}.local_copy: {path!r} does not exist (relative paths are taken "
+                f"from the working directory {os.getcwd()!r}); fix the path, or set it to null "
+                f"to download the dataset"
+            )
 
 
 def _number_or_text(key: str, value):

@@ -60,7 +60,7 @@ def check_real(name: str, value, minimum: float, maximum: float = np.inf, *, ope
         )
     if not valid:
         low = "(" if open_low else "["
-        high = ")" if open_high else "]"
+        high = ")" if open_high or np.isinf(maximum) else "]"
         raise ValueError(f"{name} must be a finite number in {low}{minimum}, {maximum}{high}; got {value!r}")
     return float(value)
 

@@ -9,6 +9,7 @@ sys.path.insert(0, workflow.basedir)
 
 from gridstudy.grid import (
     Cell,
+    check_config,
     estimate_resources,
     expand_studies,
     name_keys,
@@ -21,6 +22,7 @@ min_version("9.20")
 
 normalize_config(config)
 validate(config, "../schemas/config.schema.yaml")
+check_config(config)
 
 CELLS = expand_studies(config)
 CELLS_BY_KEY = {(cell.study, cell.dataset, cell.name): cell for cell in CELLS}

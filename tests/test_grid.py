@@ -5,6 +5,7 @@ import yaml
 
 from gridstudy.grid import (
     canonical,
+    check_config,
     estimate_resources,
     expand_studies,
     normalize_config,
@@ -105,3 +106,33 @@ def test_resources_grow_with_cell_size(config):
     assert large["mem_mb"] > small["mem_mb"]
     assert large["runtime"] > small["runtime"]
     assert small["mem_mb"] >= 300
+
+
+def test_numbers_written_as_text_are_parsed(config):
+    config["training"]["tol"] = "1e-4"
+    config["split"]["train"] = "0.7"
+    normalize_config(config)
+    assert config["training"]["tol"] == 1e-4
+    assert config["split"]["train"] == 0.7
+
+
+def test_null_study_is_dropped(config):
+    config["studies"]["tuned"] = None
+    normalize_config(config)
+    assert list(config["studies"]) == ["reference"]
+
+
+def test_split_must_sum_to_one(config):
+    config["split"]["train"] = 0.8
+    with pytest.raises(ValueError, match="sum to 1.1"):
+        check_config(config)
+
+
+def test_missing_local_copy_names_setting(config, tmp_path):
+    config["data"]["amazon_reviews"]["local_copy"] = str(tmp_path / "absent.zip")
+    with pytest.raises(ValueError, match=r"data\.amazon_reviews\.local_copy"):
+        check_config(config)
+
+
+def test_valid_config_passes_checks(config):
+    check_config(config)
