@@ -178,9 +178,12 @@ def start_slow_training(workdir: Path, output_file: Path) -> subprocess.Popen:
     """Start snakemake on the slow cell in its own session; return once the fit has begun."""
     (workdir / SLOW_LOG).unlink(missing_ok=True)
     stream = open(output_file, "w")
+    # A shell that starts pytest in the background ignores SIGINT, and children
+    # inherit that, so restore the default handler for the Ctrl-C cases.
     process = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "1", "--force", SLOW_JSON],
         cwd=workdir, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     stream.close()
     try:
