@@ -36,6 +36,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.getenv("PYTHONPATH")]))
 )
 
+
 def sources(*patterns):
     """Return the checkout's files matching ``patterns``, relative to the working directory.
 
