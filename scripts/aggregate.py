@@ -1,9 +1,7 @@
 """Snakemake script: grid CSV, cost CSV and top table of one study and dataset."""
 
-import logging
-import sys
-
 from gridstudy.aggregate import aggregate
+from gridstudy.joblog import log_to_file
 
 
 def main(cells, benchmarks, metadata, grid, top, cost, top_n):
@@ -11,8 +9,7 @@ def main(cells, benchmarks, metadata, grid, top, cost, top_n):
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (injected by Snakemake)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_to_file(snakemake.log[0])  # noqa: F821  (injected by Snakemake)
     main(
         cells=list(snakemake.input.cells),  # noqa: F821
         benchmarks=list(snakemake.input.benchmarks),  # noqa: F821

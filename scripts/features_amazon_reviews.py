@@ -1,9 +1,9 @@
 """Build the Amazon reviews feature splits, competition test features and metadata from the raw CSVs."""
 
 import logging
-import sys
 
 from gridstudy.features import build_review_features
+from gridstudy.joblog import log_to_file
 
 
 def main(train_csv, test_csv, checksums, train, validation, test, competition_test, metadata, split, preprocessing):
@@ -26,8 +26,7 @@ def main(train_csv, test_csv, checksums, train, validation, test, competition_te
 
 
 if __name__ == "__main__":
-    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.stderr = open(snakemake.log[0], "a")
+    log_to_file(snakemake.log[0])
     main(
         train_csv=snakemake.input.train,
         test_csv=snakemake.input.test,

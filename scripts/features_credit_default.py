@@ -1,9 +1,9 @@
 """Build the credit default feature splits and metadata from the raw CSV."""
 
 import logging
-import sys
 
 from gridstudy.features import build_credit_features
+from gridstudy.joblog import log_to_file
 
 
 def main(csv, checksums, train, validation, test, metadata, split, categories):
@@ -24,8 +24,7 @@ def main(csv, checksums, train, validation, test, metadata, split, categories):
 
 
 if __name__ == "__main__":
-    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.stderr = open(snakemake.log[0], "a")
+    log_to_file(snakemake.log[0])
     main(
         csv=snakemake.input.csv,
         checksums=snakemake.input.checksums,

@@ -1,8 +1,8 @@
 """Download the Amazon reviews competition files from Kaggle, or extract a local copy."""
 
 import logging
-import sys
 
+from gridstudy.joblog import log_to_file
 from gridstudy.sources import SourceError, fetch_amazon_reviews
 
 
@@ -25,8 +25,7 @@ def main(train, test, sample_submission, checksums, competition, local_copy, sha
 
 
 if __name__ == "__main__":
-    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.stderr = open(snakemake.log[0], "a")
+    log_to_file(snakemake.log[0])
     main(
         train=snakemake.output.train,
         test=snakemake.output.test,

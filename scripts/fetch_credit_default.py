@@ -1,8 +1,8 @@
 """Download the credit default data from UCI, or copy a local copy, and record its sha256."""
 
 import logging
-import sys
 
+from gridstudy.joblog import log_to_file
 from gridstudy.sources import SourceError, fetch_credit_default
 
 
@@ -22,8 +22,7 @@ def main(csv, checksums, local_copy, sha256, timeout_s, retries):
 
 
 if __name__ == "__main__":
-    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.stderr = open(snakemake.log[0], "a")
+    log_to_file(snakemake.log[0])
     main(
         csv=snakemake.output.csv,
         checksums=snakemake.output.checksums,

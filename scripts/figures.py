@@ -1,9 +1,7 @@
 """Snakemake script: the four figures of one study and dataset."""
 
-import logging
-import sys
-
 from gridstudy.figures import draw_figures
+from gridstudy.joblog import log_to_file
 
 
 def main(grid, cells, heatmap, params, curves, lr, top_n):
@@ -11,8 +9,7 @@ def main(grid, cells, heatmap, params, curves, lr, top_n):
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (injected by Snakemake)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_to_file(snakemake.log[0])  # noqa: F821  (injected by Snakemake)
     main(
         grid=snakemake.input.grid,  # noqa: F821
         cells=list(snakemake.input.cells),  # noqa: F821

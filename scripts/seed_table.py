@@ -1,8 +1,6 @@
 """Snakemake script: test metrics over seeds of the configurations select_top chose."""
 
-import logging
-import sys
-
+from gridstudy.joblog import log_to_file
 from gridstudy.seeds import write_seed_tables
 
 
@@ -11,8 +9,7 @@ def main(selected, cells, metadata, csv, table):
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (injected by Snakemake)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_to_file(snakemake.log[0])  # noqa: F821  (injected by Snakemake)
     main(
         selected=snakemake.input.selected,  # noqa: F821
         cells=list(snakemake.input.cells),  # noqa: F821

@@ -1,8 +1,6 @@
 """Snakemake script of the select_top checkpoint: the configurations to rerun with more seeds."""
 
-import logging
-import sys
-
+from gridstudy.joblog import log_to_file
 from gridstudy.seeds import write_selection
 
 
@@ -11,8 +9,7 @@ def main(grid, cells, selected, top_n, seeds, name_keys):
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (injected by Snakemake)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_to_file(snakemake.log[0])  # noqa: F821  (injected by Snakemake)
     main(
         grid=snakemake.input.grid,  # noqa: F821
         cells=list(snakemake.input.cells),  # noqa: F821

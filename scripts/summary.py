@@ -1,9 +1,7 @@
 """Snakemake script: summary and cost markdown over every study and dataset."""
 
-import logging
-import sys
-
 from gridstudy.aggregate import summarise
+from gridstudy.joblog import log_to_file
 
 
 def main(grids, costs, metadata, summary, cost, reference_accuracy, studies, datasets, seeds, baselines):
@@ -11,8 +9,7 @@ def main(grids, costs, metadata, summary, cost, reference_accuracy, studies, dat
 
 
 if __name__ == "__main__":
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (injected by Snakemake)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_to_file(snakemake.log[0])  # noqa: F821  (injected by Snakemake)
     main(
         grids=list(snakemake.input.grids),  # noqa: F821
         costs=list(snakemake.input.costs),  # noqa: F821

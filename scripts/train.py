@@ -1,12 +1,12 @@
 """Train one grid cell and write its metrics at every iteration budget as JSON."""
 
 import logging
-import sys
 
 from threadpoolctl import threadpool_limits
 
 from gridstudy.features import load_competition_test, load_split
 from gridstudy.io import write_json_atomic
+from gridstudy.joblog import log_to_file
 from gridstudy.training import train_cell
 
 
@@ -33,8 +33,7 @@ def main(train, validation, test, competition_test, output, params, budgets, ide
 
 
 if __name__ == "__main__":
-    logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    sys.stderr = open(snakemake.log[0], "a")
+    log_to_file(snakemake.log[0])
     main(
         train=snakemake.input.train,
         validation=snakemake.input.validation,
