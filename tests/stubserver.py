@@ -1,4 +1,4 @@
-"""Loopback network stubs for tests: a listener that never answers, a refused port, an HTTP stub.
+"""Loopback network stubs for tests: a listener that never responds, a refused port, an HTTP stub.
 
 Everything binds to 127.0.0.1 only, so no test reaches another host.
 """
@@ -53,7 +53,7 @@ def refused_port() -> int:
 
 @contextlib.contextmanager
 def status_server(status: int, body: bytes = b"{}") -> Iterator[str]:
-    """Yield the base URL of an HTTP server that answers every request with ``status``."""
+    """Yield the base URL of an HTTP server that responds to every request with ``status``."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _reply(self) -> None:
