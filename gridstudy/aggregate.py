@@ -700,7 +700,8 @@ def _comparison_section(
     lines += [
         "",
         "Mean ± sample standard deviation over seeds; the interval is mean ± t(0.975, n-1) · std / √n. "
-        "Baselines come from benchmarks/baselines.py on the same splits.",
+        "Baselines come from benchmarks/baselines.py, run on this workflow's feature files; "
+        "rerun it after changing the split settings, which this table cannot check.",
     ]
     if mismatched:
         lines += ["", "NOTE: the baselines were computed on raw files with other checksums than this run's. "
