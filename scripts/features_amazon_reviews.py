@@ -1,28 +1,22 @@
 """Build the Amazon reviews feature splits, competition test features and metadata from the raw CSVs."""
 
-import logging
-
 from gridstudy.features import build_review_features
 from gridstudy.joblog import log_to_file
 
 
 def main(train_csv, test_csv, checksums, train, validation, test, competition_test, metadata, split, preprocessing):
-    try:
-        build_review_features(
-            train_csv=train_csv,
-            test_csv=test_csv,
-            checksums=checksums,
-            train=train,
-            validation=validation,
-            test=test,
-            competition_test=competition_test,
-            metadata=metadata,
-            split=dict(split),
-            preprocessing=preprocessing,
-        )
-    except ValueError as error:
-        logging.error("%s", error)
-        raise
+    build_review_features(
+        train_csv=train_csv,
+        test_csv=test_csv,
+        checksums=checksums,
+        train=train,
+        validation=validation,
+        test=test,
+        competition_test=competition_test,
+        metadata=metadata,
+        split=dict(split),
+        preprocessing=preprocessing,
+    )
 
 
 if __name__ == "__main__":

@@ -1,26 +1,20 @@
 """Build the credit default feature splits and metadata from the raw CSV."""
 
-import logging
-
 from gridstudy.features import build_credit_features
 from gridstudy.joblog import log_to_file
 
 
 def main(csv, checksums, train, validation, test, metadata, split, categories):
-    try:
-        build_credit_features(
-            csv=csv,
-            checksums=checksums,
-            train=train,
-            validation=validation,
-            test=test,
-            metadata=metadata,
-            split=dict(split),
-            categories={name: list(codes) for name, codes in dict(categories).items()},
-        )
-    except ValueError as error:
-        logging.error("%s", error)
-        raise
+    build_credit_features(
+        csv=csv,
+        checksums=checksums,
+        train=train,
+        validation=validation,
+        test=test,
+        metadata=metadata,
+        split=dict(split),
+        categories={name: list(codes) for name, codes in dict(categories).items()},
+    )
 
 
 if __name__ == "__main__":

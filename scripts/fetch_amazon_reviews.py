@@ -1,27 +1,21 @@
 """Download the Amazon reviews competition files from Kaggle, or extract a local copy."""
 
-import logging
-
 from gridstudy.joblog import log_to_file
-from gridstudy.sources import SourceError, fetch_amazon_reviews
+from gridstudy.sources import fetch_amazon_reviews
 
 
 def main(train, test, sample_submission, checksums, competition, local_copy, sha256, timeout_s, retries):
-    try:
-        fetch_amazon_reviews(
-            train=train,
-            test=test,
-            sample_submission=sample_submission,
-            checksums=checksums,
-            competition=competition,
-            local_copy=local_copy,
-            sha256=dict(sha256 or {}),
-            timeout_s=float(timeout_s),
-            retries=int(retries),
-        )
-    except SourceError as error:
-        logging.error("%s", error)
-        raise
+    fetch_amazon_reviews(
+        train=train,
+        test=test,
+        sample_submission=sample_submission,
+        checksums=checksums,
+        competition=competition,
+        local_copy=local_copy,
+        sha256=dict(sha256 or {}),
+        timeout_s=float(timeout_s),
+        retries=int(retries),
+    )
 
 
 if __name__ == "__main__":

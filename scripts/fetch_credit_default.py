@@ -1,24 +1,18 @@
 """Download the credit default data from UCI, or copy a local copy, and record its sha256."""
 
-import logging
-
 from gridstudy.joblog import log_to_file
-from gridstudy.sources import SourceError, fetch_credit_default
+from gridstudy.sources import fetch_credit_default
 
 
 def main(csv, checksums, local_copy, sha256, timeout_s, retries):
-    try:
-        fetch_credit_default(
-            csv=csv,
-            checksums=checksums,
-            local_copy=local_copy,
-            sha256=dict(sha256 or {}),
-            timeout_s=float(timeout_s),
-            retries=int(retries),
-        )
-    except SourceError as error:
-        logging.error("%s", error)
-        raise
+    fetch_credit_default(
+        csv=csv,
+        checksums=checksums,
+        local_copy=local_copy,
+        sha256=dict(sha256 or {}),
+        timeout_s=float(timeout_s),
+        retries=int(retries),
+    )
 
 
 if __name__ == "__main__":
