@@ -15,12 +15,12 @@ budget.  This module turns those files into:
 * the top table (markdown) and the summary (markdown).
 
 Missing values: a metric that is undefined is an empty field in the CSVs, never
-``nan``.  The ``status`` column records why: ``diverged`` (the loss or a weight
-became non-finite, or the training loss exploded past the bound of
-``gridstudy.training.exploded_iteration``, so every metric is empty) or ``one_class`` (the model
-predicts a single class for every validation row, so the metrics exist but the
-row never competes).  ``roc_auc`` is also empty where a split holds a single
-class.  Parameters that are ``null`` (such as ``batch_size`` for full-batch
+``nan``.  The ``status`` column records why.  ``diverged`` means the loss or a
+weight became non-finite, or the training loss exploded past the bound of
+``gridstudy.training.exploded_iteration``, so every metric is empty.
+``one_class`` means the model predicts a single class for every validation
+row, so the metrics exist but the row never competes.  ``roc_auc`` is also
+empty where a split contains a single class.  Parameters that are ``null`` (such as ``batch_size`` for full-batch
 training) are empty fields too.
 
 Selection uses validation accuracy only.  A configuration is every ``params``

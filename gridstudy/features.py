@@ -591,7 +591,7 @@ def _read_float_matrix(parquet: pq.ParquetFile, columns: list[str], path, dtype:
 
     Columns are decoded in chunks of ``READ_COLUMNS_PER_CHUNK`` and copied into
     the preallocated matrix, so peak memory is the matrix plus one chunk. A
-    float32 matrix holds each float64 value rounded to nearest, as
+    float32 matrix contains each float64 value rounded to nearest, as
     ``ndarray.astype`` would round it.
     """
     schema = parquet.schema_arrow

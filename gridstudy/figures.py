@@ -1,7 +1,7 @@
 """Draw the grid study's figures from a grid CSV and the cell JSONs.
 
 Every figure plots configurations with status ``ok`` only (mean over seeds);
-the title says how many configurations it leaves out as ``diverged`` or
+the title states how many configurations it leaves out as ``diverged`` or
 ``one_class``.  The PNGs carry no software version or date, so the same inputs
 give the same bytes with the same matplotlib build.
 """
@@ -29,7 +29,7 @@ from gridstudy.aggregate import (  # noqa: E402
 )
 
 DPI = 100
-# Without a Software entry the PNG holds no matplotlib version; Agg writes no date.
+# Without a Software entry the PNG contains no matplotlib version; Agg writes no date.
 PNG_METADATA = {"Software": None}
 
 

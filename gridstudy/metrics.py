@@ -46,7 +46,7 @@ def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float | None:
     """Return the binary ROC AUC of ``score`` (probability of class 1).
 
     Computed as the Mann-Whitney statistic with tied scores given their mean
-    rank.  Returns None when ``y_true`` holds a single class.
+    rank.  Returns None when ``y_true`` contains a single class.
     """
     positives = y_true == 1
     n_positive = int(positives.sum())

@@ -7,7 +7,7 @@ Two workflow steps use this module:
   table), keeps the ``top_n`` best configurations and writes a selection JSON.
   For every configuration it lists one cell per seed: the seeds the grid
   already trained plus the rerun seeds.  A cell the grid already trained keeps
-  its grid file, so no seed is trained twice.  The ``reruns`` map holds the
+  its grid file, so no seed is trained twice.  The ``reruns`` map contains the
   params of the cells the grid lacks; the training rule reads them from there.
 * the ``seed_table`` rule reads those cells at each configuration's selected
   budget and reports, per configuration, the mean, the sample standard

@@ -128,7 +128,8 @@ def test_grid_columns(credit):
     paths, _, _ = credit
     header = paths["grid"].read_text().splitlines()[0].split(",")
     assert header[:4] == ["study", "dataset", "cell", "activation"]
-    assert "seed" in header and "batch_size" in header
+    assert "seed" in header
+    assert "batch_size" in header
     assert "test_roc_auc" in header
     assert "fit_seconds" not in header
 

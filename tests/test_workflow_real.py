@@ -1,7 +1,7 @@
 """End-to-end run on the real datasets, where a copy sits in ../shared/data.
 
-The credit data is subsampled to keep the run short; the review archive is
-used as downloaded from Kaggle, all 750 labelled and 750 unlabelled rows.
+The credit data is subsampled to keep the run short. The review archive is
+used as downloaded from Kaggle, with all 750 labelled and 750 unlabelled rows.
 """
 
 import csv
