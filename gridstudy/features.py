@@ -55,6 +55,13 @@ CREDIT_TARGET = "Y"
 # Codes that occur in the data but not in the dataset's documentation, mapped to "others".
 CREDIT_FOLDED_CODES = {"EDUCATION": {0: 4, 5: 4, 6: 4}, "MARRIAGE": {0: 3}}
 CREDIT_CATEGORIES = {"SEX": [1, 2], "EDUCATION": [1, 2, 3, 4], "MARRIAGE": [1, 2, 3]}
+CREDIT_PREPROCESSING = ("standardize", "log_onehot")
+# Money columns, heavy-tailed and sometimes negative: log_onehot takes sign(x) * log(1 + |x|) of them.
+CREDIT_MONEY = ("LIMIT_BAL", *(f"BILL_AMT{i}" for i in range(1, 7)), *(f"PAY_AMT{i}" for i in range(1, 7)))
+# Repayment status columns: -2 no consumption, -1 paid in full, 0 revolving credit, k >= 1 payment
+# delayed k months.  log_onehot adds one indicator per code below and one for "3 or more".
+CREDIT_STATUS = ("PAY_0", "PAY_2", "PAY_3", "PAY_4", "PAY_5", "PAY_6")
+CREDIT_STATUS_CODES = (-2, -1, 0, 1, 2)
 
 REVIEW_TARGET = "Class"
 REVIEW_FEATURE = re.compile(r"V\d+")
@@ -208,6 +215,21 @@ def one_hot(values: np.ndarray, categories: Sequence[int], name: str, path, rows
             f"in the config or fix the data"
         )
     return matrix
+
+
+def signed_log1p(values: np.ndarray) -> np.ndarray:
+    """Return ``sign(x) * log(1 + |x|)``, a log scale that keeps zero and negative amounts."""
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def status_indicators(values: np.ndarray) -> np.ndarray:
+    """Return float64 indicators of the repayment status codes -2, -1, 0, 1, 2 and of codes >= 3.
+
+    Codes below -2 (not in the dataset's documentation) get no indicator; the
+    status column itself still carries them.
+    """
+    exact = values[:, None] == np.asarray(CREDIT_STATUS_CODES, dtype=np.float64)[None, :]
+    return np.hstack([exact, values[:, None] >= 3]).astype(np.float64)
 
 
 # ---------------------------------------------------------------- writing
@@ -364,6 +386,7 @@ def build_credit_features(
     metadata: str | os.PathLike,
     split: Mapping | None = None,
     categories: Mapping[str, Sequence[int]] | None = None,
+    preprocessing: str = "standardize",
 ) -> dict:
     """Build the credit default feature set from ucimlrepo's CSV (ID, X1..X23, Y) and return its metadata.
 
@@ -372,7 +395,15 @@ def build_credit_features(
     one-hot encodes the columns named in ``categories`` with the codes listed
     there.  Every other column is standardised with the training split's
     mean and standard deviation.  The target is Y as int64 0/1.
+
+    ``preprocessing`` ``log_onehot`` first replaces each money column
+    (:data:`CREDIT_MONEY`) by ``sign(x) * log(1 + |x|)``, which tames their
+    long tails, and adds indicators of the repayment status codes
+    (:data:`CREDIT_STATUS_CODES` and "3 or more") after each status column,
+    which keeps its standardised code as well.
     """
+    if preprocessing not in CREDIT_PREPROCESSING:
+        raise ValueError(f"unknown preprocessing {preprocessing!r}; use one of {list(CREDIT_PREPROCESSING)}")
     split = check_split_params(split)
     categories = _check_categories(categories)
     columns, target, rows = _credit_columns(csv)
@@ -383,15 +414,21 @@ def build_credit_features(
         for code, replacement in mapping.items():
             values[values == code] = replacement
 
+    engineered = preprocessing == "log_onehot"
     blocks, feature_names, numeric_names = [], [], []
     for name, values in columns.items():
         if name in categories:
             blocks.append(one_hot(values, categories[name], name, csv, rows))
             feature_names += [f"{name}_{code}" for code in categories[name]]
-        else:
-            blocks.append(values[:, None])
-            feature_names.append(name)
-            numeric_names.append(name)
+            continue
+        if engineered and name in CREDIT_MONEY:
+            values = signed_log1p(values)
+        blocks.append(values[:, None])
+        feature_names.append(name)
+        numeric_names.append(name)
+        if engineered and name in CREDIT_STATUS:
+            blocks.append(status_indicators(values))
+            feature_names += [f"{name}={code}" for code in CREDIT_STATUS_CODES] + [f"{name}>=3"]
     X = np.hstack(blocks)
     numeric = np.array([name in numeric_names for name in feature_names])
 
@@ -409,8 +446,13 @@ def build_credit_features(
         "dataset": "credit_default",
         "split": split,
         "preprocessing": {
-            "kind": "standardize",
+            "kind": preprocessing,
             "one_hot": categories,
+            **(
+                {"signed_log1p": list(CREDIT_MONEY), "status_indicators": list(CREDIT_STATUS)}
+                if engineered
+                else {}
+            ),
             "folded_codes": {name: {str(code): new for code, new in mapping.items()} for name, mapping in CREDIT_FOLDED_CODES.items()},
             "columns": numeric_names,
             "mean": mean.tolist(),

@@ -127,8 +127,11 @@ def normalize_config(config: dict) -> dict:
     for study in (config.get("studies") or {}).values():
         if not isinstance(study, dict):
             continue
-        for section in ("grid", "fixed"):
-            values = study.get(section)
+        overrides = study.get("by_dataset")
+        sections = [study]
+        if isinstance(overrides, dict):
+            sections += [override for override in overrides.values() if isinstance(override, dict)]
+        for values in (part.get(name) for part in sections for name in ("grid", "fixed")):
             if not isinstance(values, dict):
                 continue
             for key, value in values.items():
@@ -183,6 +186,30 @@ def cell_name(params: dict, varying: list[str]) -> str:
     return "-".join(parts)
 
 
+def dataset_study(study: dict, dataset: str) -> dict:
+    """Return ``study`` as it applies to ``dataset``, with its ``by_dataset`` entry merged in.
+
+    The entry's ``fixed`` settings and ``grid`` lists replace the study's own
+    for that dataset.  A key the entry fixes leaves the grid, and a key it
+    varies leaves the fixed settings, so each key has one source.
+    """
+    override = (study.get("by_dataset") or {}).get(dataset) or {}
+    fixed_override = override.get("fixed") or {}
+    grid_override = override.get("grid") or {}
+    fixed = {key: value for key, value in (study.get("fixed") or {}).items() if key not in grid_override}
+    grid = {key: value for key, value in study["grid"].items() if key not in fixed_override}
+    merged = {key: value for key, value in study.items() if key != "by_dataset"}
+    merged["fixed"] = {**fixed, **fixed_override}
+    merged["grid"] = {**grid, **grid_override}
+    for key in ("iterations", "seed"):
+        if key not in merged["grid"]:
+            raise ValueError(
+                f"by_dataset.{dataset}.fixed sets {key!r}, which must stay a grid list; "
+                f"move it to by_dataset.{dataset}.grid"
+            )
+    return merged
+
+
 def name_keys(study: dict) -> list[str]:
     """Return the grid keys a study's cell names spell, in ``CELL_NAME_KEYS`` order.
 
@@ -200,6 +227,14 @@ def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -
     preprocessing) and ``training`` its ``training`` section (dtype, tol,
     n_iter_no_change), which every cell's params record.
     """
+    cells = []
+    for dataset in study["datasets"]:
+        cells.extend(_expand_dataset(study_name, dataset_study(study, dataset), dataset, datasets, training))
+    return cells
+
+
+def _expand_dataset(study_name: str, study: dict, dataset: str, datasets: dict, training: dict) -> list[Cell]:
+    # ``study`` is already merged for ``dataset`` by dataset_study.
     grid = {key: normalize_values(key, values) for key, values in study["grid"].items()}
     budgets = tuple(sorted(grid.pop("iterations")))
     varying = name_keys(study)
@@ -209,22 +244,21 @@ def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -
     fixed = dict(TRAINING_DEFAULTS)
     fixed.update(study.get("fixed") or {})
     cells = []
-    for dataset in study["datasets"]:
-        preprocessing = (study.get("preprocessing") or {}).get(
-            dataset, datasets[dataset].get("preprocessing", "standardize")
+    preprocessing = (study.get("preprocessing") or {}).get(
+        dataset, datasets[dataset].get("preprocessing", "standardize")
+    )
+    for combination in itertools.product(*(grid[key] for key in varying)):
+        params = dict(fixed)
+        params.update(zip(varying, combination))
+        params.update(
+            dtype=training["dtype"],
+            tol=to_number("tol", training["tol"]),
+            n_iter_no_change=training["n_iter_no_change"],
+            max_iter=budgets[-1],
+            preprocessing=preprocessing,
         )
-        for combination in itertools.product(*(grid[key] for key in varying)):
-            params = dict(fixed)
-            params.update(zip(varying, combination))
-            params.update(
-                dtype=training["dtype"],
-                tol=to_number("tol", training["tol"]),
-                n_iter_no_change=training["n_iter_no_change"],
-                max_iter=budgets[-1],
-                preprocessing=preprocessing,
-            )
-            name = cell_name(params, varying)
-            cells.append(Cell(study_name, dataset, preprocessing, name, params, budgets))
+        name = cell_name(params, varying)
+        cells.append(Cell(study_name, dataset, preprocessing, name, params, budgets))
     return cells
 
 

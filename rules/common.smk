@@ -10,6 +10,7 @@ sys.path.insert(0, workflow.basedir)
 from gridstudy.grid import (
     Cell,
     check_config,
+    dataset_study,
     estimate_resources,
     expand_studies,
     name_keys,
@@ -60,7 +61,7 @@ FIGURE_SOURCES = sources("gridstudy/figures.py")
 wildcard_constraints:
     study="|".join(STUDIES),
     dataset="credit_default|amazon_reviews",
-    preprocessing="standardize|tfidf",
+    preprocessing="standardize|tfidf|log_onehot",
     cell="[^/]+",
 
 

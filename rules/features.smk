@@ -3,17 +3,18 @@ rule features_credit_default:
         csv=rules.fetch_credit_default.output.csv,
         checksums=rules.fetch_credit_default.output.checksums,
     output:
-        train="data/features/credit_default/standardize/train.parquet",
-        validation="data/features/credit_default/standardize/validation.parquet",
-        test="data/features/credit_default/standardize/test.parquet",
-        metadata="data/features/credit_default/standardize/metadata.json",
+        train="data/features/credit_default/{preprocessing}/train.parquet",
+        validation="data/features/credit_default/{preprocessing}/validation.parquet",
+        test="data/features/credit_default/{preprocessing}/test.parquet",
+        metadata="data/features/credit_default/{preprocessing}/metadata.json",
     log:
-        "logs/features/credit_default.log",
+        "logs/features/credit_default_{preprocessing}.log",
     conda:
         "../envs/mlp.yaml"
     params:
         split=dict(sorted(config["split"].items())),
         categories=dict(sorted(config["data"]["credit_default"]["categories"].items())),
+        preprocessing="{preprocessing}",
     script:
         "../scripts/features_credit_default.py"
 

@@ -17,7 +17,9 @@ checkpoint select_top:
     params:
         top_n=SEED_RERUNS["top_n"],
         seeds=sorted(SEED_RERUNS["seeds"]),
-        name_keys=lambda wildcards: name_keys(config["studies"][wildcards.study]),
+        name_keys=lambda wildcards: name_keys(
+            dataset_study(config["studies"][wildcards.study], wildcards.dataset)
+        ),
     script:
         "../scripts/select_top.py"
 

@@ -4,7 +4,7 @@ from gridstudy.features import build_credit_features
 from gridstudy.joblog import log_to_file
 
 
-def main(csv, checksums, train, validation, test, metadata, split, categories):
+def main(csv, checksums, train, validation, test, metadata, split, categories, preprocessing):
     build_credit_features(
         csv=csv,
         checksums=checksums,
@@ -14,6 +14,7 @@ def main(csv, checksums, train, validation, test, metadata, split, categories):
         metadata=metadata,
         split=dict(split),
         categories={name: list(codes) for name, codes in dict(categories).items()},
+        preprocessing=preprocessing,
     )
 
 
@@ -28,4 +29,5 @@ if __name__ == "__main__":
         metadata=snakemake.output.metadata,
         split=snakemake.params.split,
         categories=snakemake.params.categories,
+        preprocessing=snakemake.params.preprocessing,  # noqa: F821
     )
