@@ -398,9 +398,10 @@ def build_credit_features(
 
     ``preprocessing`` ``log_onehot`` first replaces each money column
     (:data:`CREDIT_MONEY`) by ``sign(x) * log(1 + |x|)``, which tames their
-    long tails, and adds indicators of the repayment status codes
+    long tails, and adds 0/1 indicators of the repayment status codes
     (:data:`CREDIT_STATUS_CODES` and "3 or more") after each status column,
-    which keeps its standardised code as well.
+    which keeps its standardised code as well.  Like the one-hot columns,
+    the indicators are not standardised.
     """
     if preprocessing not in CREDIT_PREPROCESSING:
         raise ValueError(f"unknown preprocessing {preprocessing!r}; use one of {list(CREDIT_PREPROCESSING)}")

@@ -44,8 +44,9 @@ def small_config(credit_copy: Path, reviews_copy: Path) -> dict:
         },
         "tuned": {
             "datasets": ["credit_default", "amazon_reviews"],
-            "preprocessing": {"amazon_reviews": "tfidf"},
+            "preprocessing": {"credit_default": "log_onehot", "amazon_reviews": "tfidf"},
             "fixed": {"alpha": 0.001, "batch_size": 32, "momentum": 0.9, "early_stopping": "validation"},
+            "by_dataset": {"amazon_reviews": {"fixed": {"batch_size": 16}}},
             "grid": {
                 "activation": ["relu"],
                 "hidden": [8],

@@ -18,6 +18,8 @@ from gridstudy.features import (
     fit_idf,
     load_competition_test,
     load_split,
+    signed_log1p,
+    status_indicators,
 )
 from gridstudy.splits import check_split_params, split_sizes, stratified_split
 from tests.fakedata import REVIEW_TEST, REVIEW_TRAIN, credit_rows, write_credit_csv, write_review_folder
@@ -96,9 +98,10 @@ def review_folder(tmp_path) -> Path:
     return write_review_folder(tmp_path / "raw_reviews", n_train=120, n_test=40, n_features=30, n_authors=4)
 
 
-def build_credit(csv: Path, out: Path, split=SPLIT, categories=CATEGORIES) -> dict:
+def build_credit(csv: Path, out: Path, split=SPLIT, categories=CATEGORIES, preprocessing="standardize") -> dict:
     return build_credit_features(
-        csv=csv, checksums=write_checksums(csv.parent), **credit_outputs(out), split=split, categories=categories
+        csv=csv, checksums=write_checksums(csv.parent), **credit_outputs(out), split=split, categories=categories,
+        preprocessing=preprocessing,
     )
 
 
@@ -243,6 +246,63 @@ def test_credit_preprocessing_fit_on_train(credit_csv, tmp_path):
     limit_index = metadata["preprocessing"]["columns"].index("LIMIT_BAL")
     assert metadata["preprocessing"]["mean"][limit_index] == pytest.approx(raw[train_rows, 1].mean())
     assert metadata["preprocessing"]["std"][limit_index] == pytest.approx(raw[train_rows, 1].std())
+
+
+def test_credit_log_onehot_columns(credit_csv, tmp_path):
+    metadata = build_credit(credit_csv, tmp_path / "features", preprocessing="log_onehot")
+    names = metadata["feature_names"]
+    status = [f"PAY_0={code}" for code in (-2, -1, 0, 1, 2)] + ["PAY_0>=3"]
+    assert names[names.index("PAY_0") + 1 : names.index("PAY_0") + 7] == status
+    assert len(names) == len(CREDIT_FEATURES) + 6 * 6
+    assert metadata["preprocessing"]["kind"] == "log_onehot"
+    assert metadata["preprocessing"]["signed_log1p"][0] == "LIMIT_BAL"
+    # Indicators stay 0/1 like the one-hot categories; only the other columns are standardised.
+    assert "PAY_0=0" not in metadata["preprocessing"]["columns"]
+    assert "PAY_0" in metadata["preprocessing"]["columns"]
+
+
+def test_credit_log_onehot_values(credit_csv, tmp_path):
+    set_cell(credit_csv, 0, "X12", "-999")  # BILL_AMT1
+    set_cell(credit_csv, 0, "X6", "5")  # PAY_0
+    out = tmp_path / "features"
+    metadata = build_credit(credit_csv, out, preprocessing="log_onehot")
+    prep = metadata["preprocessing"]
+    frame = pd.concat([pd.read_parquet(out / f"{name}.parquet") for name in ("train", "validation", "test")])
+
+    def unscaled(name):
+        index = prep["columns"].index(name)
+        return frame[name].to_numpy() * prep["std"][index] + prep["mean"][index]
+
+    bill = unscaled("BILL_AMT1")
+    assert np.all(np.isfinite(bill))
+    (row,) = np.flatnonzero(np.isclose(bill, -np.log1p(999.0)))
+    assert unscaled("PAY_0")[row] == pytest.approx(5.0)
+    assert frame["PAY_0>=3"].iloc[row] == 1.0
+    assert frame[[f"PAY_0={code}" for code in (-2, -1, 0, 1, 2)]].iloc[row].sum() == 0.0
+    indicators = frame[[name for name in frame.columns if name.startswith("PAY_2=") or name == "PAY_2>=3"]]
+    assert set(np.unique(indicators.to_numpy())) <= {0.0, 1.0}
+
+
+def test_credit_signed_log1p_and_status_indicators():
+    assert np.allclose(signed_log1p(np.array([-np.e + 1, 0.0, 9.0])), [-1.0, 0.0, np.log(10.0)])
+    codes = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 8.0])
+    expected = np.zeros((7, 6))
+    expected[np.arange(5), np.arange(5)] = 1.0
+    expected[5:, 5] = 1.0
+    assert np.array_equal(status_indicators(codes), expected)
+
+
+def test_credit_standardize_unchanged_by_log_onehot_option(credit_csv, tmp_path):
+    default = build_credit(credit_csv, tmp_path / "a")
+    explicit = build_credit(credit_csv, tmp_path / "b", preprocessing="standardize")
+    assert default == explicit
+    assert (tmp_path / "a" / "train.parquet").read_bytes() == (tmp_path / "b" / "train.parquet").read_bytes()
+
+
+def test_credit_unknown_preprocessing_rejected(credit_csv, tmp_path):
+    with pytest.raises(ValueError, match="'logs'.*standardize.*log_onehot"):
+        build_credit(credit_csv, tmp_path / "features", preprocessing="logs")
+    assert not (tmp_path / "features").exists() or not any((tmp_path / "features").iterdir())
 
 
 def test_credit_folds_undocumented_codes(credit_csv, tmp_path):

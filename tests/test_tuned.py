@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 
@@ -13,7 +14,7 @@ import yaml
 
 from gridstudy import aggregate as agg
 from gridstudy import seeds
-from gridstudy.grid import cell_name, expand_studies, name_keys, normalize_config
+from gridstudy.grid import cell_name, dataset_study, expand_studies, name_keys, normalize_config
 from tests.smallflow import REPOSITORY
 
 KEYS = ["activation", "hidden", "learning_rate", "seed"]
@@ -356,3 +357,63 @@ def test_baselines_cover_the_issue_models():
     assert ("credit_default", "histogram gradient boosting") in models
     assert ("amazon_reviews", "LinearSVC") in models
     assert len(models) == 9
+
+
+# -------------------------------------------------------- per-dataset grids
+
+
+def test_tuned_reviews_grid_comes_from_by_dataset(config):
+    cells = [cell for cell in expand_studies(config) if cell.study == "tuned"]
+    credit = [cell for cell in cells if cell.dataset == "credit_default"]
+    reviews = [cell for cell in cells if cell.dataset == "amazon_reviews"]
+    assert {cell.preprocessing for cell in credit} == {"log_onehot"}
+    assert {cell.params["optimizer"] for cell in reviews} == {"adam"}
+    assert {cell.params["batch_size"] for cell in reviews} == {64}
+    assert {cell.params["batch_size"] for cell in credit} == {256}
+    assert {cell.budgets for cell in reviews} == {(100, 200, 300)}
+    # optimizer is fixed for the reviews, so their cell names do not spell it.
+    assert all("adam" not in cell.name for cell in reviews)
+    assert {len(cell.name.split("-")) for cell in reviews} == {6}
+
+
+def test_dataset_study_fixed_key_leaves_grid():
+    study = {
+        "datasets": ["credit_default", "amazon_reviews"],
+        "fixed": {"alpha": 1.0, "batch_size": 32},
+        "grid": {"optimizer": ["sgd", "adam"], "hidden": [8], "iterations": [5], "seed": [0]},
+        "by_dataset": {"amazon_reviews": {"fixed": {"optimizer": "adam"}, "grid": {"alpha": [0.1, 0.01]}}},
+    }
+    reviews = dataset_study(study, "amazon_reviews")
+    assert reviews["fixed"] == {"batch_size": 32, "optimizer": "adam"}
+    assert reviews["grid"] == {"hidden": [8], "iterations": [5], "seed": [0], "alpha": [0.1, 0.01]}
+    assert "by_dataset" not in reviews
+    credit = dataset_study(study, "credit_default")
+    assert credit["fixed"] == study["fixed"]
+    assert credit["grid"] == study["grid"]
+    assert name_keys(reviews) == ["hidden", "alpha", "seed"]
+
+
+def test_by_dataset_numbers_written_as_text_are_parsed(config):
+    config["studies"]["tuned"]["by_dataset"]["amazon_reviews"]["grid"]["learning_rate"] = ["3e-4"]
+    normalize_config(config)
+    assert config["studies"]["tuned"]["by_dataset"]["amazon_reviews"]["grid"]["learning_rate"] == [0.0003]
+
+
+def test_by_dataset_schema_accepts_config_and_rejects_unknown_keys(config, schema):
+    jsonschema.validate(normalize_config(copy.deepcopy(config)), schema)
+    config["studies"]["tuned"]["by_dataset"]["amazon_reviews"]["grid"]["width"] = [8]
+    with pytest.raises(jsonschema.ValidationError, match="width"):
+        jsonschema.validate(config, schema)
+
+
+def test_by_dataset_schema_rejects_unknown_dataset(config, schema):
+    config["studies"]["tuned"]["by_dataset"]["mnist"] = {"grid": {"hidden": [8]}}
+    with pytest.raises(jsonschema.ValidationError, match="mnist"):
+        jsonschema.validate(config, schema)
+
+
+def test_by_dataset_cannot_fix_the_budgets():
+    study = {"datasets": ["credit_default"], "grid": {"hidden": [8], "iterations": [5], "seed": [0]},
+             "by_dataset": {"credit_default": {"fixed": {"iterations": 5}}}}
+    with pytest.raises(ValueError, match="by_dataset.credit_default.fixed sets 'iterations'"):
+        dataset_study(study, "credit_default")

@@ -136,10 +136,14 @@ def test_seed_tables_cover_top_configurations(finished_run, study, dataset):
     assert "95% interval" in (finished_run / "results" / "tables" / study / f"{dataset}_seeds.md").read_text()
 
 
-def test_tuned_study_uses_tfidf_reviews(finished_run):
+def test_tuned_study_uses_its_features_and_dataset_settings(finished_run):
     rows = read_csv(finished_run / "results" / "tables" / "tuned" / "amazon_reviews_grid.csv")
     assert {row["optimizer"] for row in rows} == {"sgd", "adam"}
     assert (finished_run / "data" / "features" / "amazon_reviews" / "tfidf" / "train.parquet").exists()
+    assert {row["batch_size"] for row in rows} == {"16"}
+    credit = read_csv(finished_run / "results" / "tables" / "tuned" / "credit_default_grid.csv")
+    assert {row["batch_size"] for row in credit} == {"32"}
+    assert (finished_run / "data" / "features" / "credit_default" / "log_onehot" / "train.parquet").exists()
 
 
 def test_summary_compares_studies(finished_run):
