@@ -397,10 +397,15 @@ class MLPClassifier:
                     best_params if tracker.restore_best else None,
                 )  # fmt: skip
 
+        # Release the gradient buffers and optimizer state, then hand the
+        # final estimator the arrays training leaves behind instead of copies:
+        # the end of a fit then holds no more weight copies than its loop.
+        del workspace, optimizer
+        rows = X_batch = None  # noqa: F841 (drops the mini-batch buffer)
         restore = tracker.restore_best and stop_reason != "diverged"
         final = self._snapshot(
             params["max_iter"], tracker, stop_reason, coefs, intercepts,
-            best_params if restore else None,
+            best_params if restore else None, copy=False,
         )  # fmt: skip
         for budget in pending:
             clone = final._copy()
@@ -501,16 +506,22 @@ class MLPClassifier:
             fields.append("not fitted")
         return f"MLPClassifier(layers={layers}, " + ", ".join(fields) + ")"
 
-    def _snapshot(self, budget, tracker, stop_reason, coefs, intercepts, best_params):
-        """Return a new fitted estimator holding copies of the current training state."""
+    def _snapshot(self, budget, tracker, stop_reason, coefs, intercepts, best_params, copy=True):
+        """Return a new fitted estimator holding the current training state.
+
+        With ``copy=False`` the estimator takes the weight arrays themselves,
+        which the caller must not use afterwards.
+        """
         clone = MLPClassifier(**self.get_params())
         clone.max_iter = budget
         n_layers = len(coefs)
         source = best_params if best_params is not None else coefs + intercepts
+        if copy:
+            source = [array.copy() for array in source]
         clone.classes_ = self.classes_.copy()
         clone.n_features_in_ = self.n_features_in_
-        clone.coefs_ = [array.copy() for array in source[:n_layers]]
-        clone.intercepts_ = [array.copy() for array in source[n_layers:]]
+        clone.coefs_ = list(source[:n_layers])
+        clone.intercepts_ = list(source[n_layers:])
         clone.loss_curve_ = list(tracker.loss_curve)
         clone.n_iter_ = len(tracker.loss_curve)
         clone.stop_reason_ = stop_reason
