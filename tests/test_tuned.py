@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from gridstudy import aggregate as agg
+from gridstudy.features import build_credit_features
 from gridstudy import seeds
 from gridstudy.grid import cell_name, dataset_study, expand_studies, name_keys, normalize_config
+from tests.fakedata import write_credit_csv
 from tests.smallflow import REPOSITORY
 
 KEYS = ["activation", "hidden", "learning_rate", "seed"]
@@ -305,7 +307,7 @@ def summary_text(baselines):
     frame = seeds.seed_statistics(seed_selection(), seed_cells(), binary=True)
     frame.insert(0, "dataset", "credit_default")
     frame.insert(0, "study", "tuned")
-    metadata = {"credit_default": {"n_classes": 2, "majority_class_rate": {"test": 0.7789},
+    metadata = {"credit_default": {"n_classes": 2, "majority_class_rate": {"validation": 0.778, "test": 0.7789},
                                    "raw_sha256": {"files": {"data.csv": "abc"}}}}
     return agg.format_summary({}, metadata, {"credit_default": 0.821}, ["tuned"], ["credit_default"],
                               {("tuned", "credit_default"): frame}, baselines)
@@ -316,9 +318,10 @@ def test_summary_compares_seeds_and_baselines():
     assert "## credit_default: test metrics beside the baselines" in text
     tuned = next(line for line in text.splitlines() if line.startswith("| MLP, tuned study"))
     assert "72.00 ± 2.00" in tuned
-    assert "| logistic regression on standardize (scikit-learn, C=1) | validation | 1 | 80.62 |" in text
-    assert "| Majority class |" in text
-    assert "| Reference notebook | its test split | 1 | 82.10 |" in text
+    assert "| logistic regression on standardize (scikit-learn, C=1) | validation | 1 | 80.60 | 80.62 |" in text
+    assert "| Majority class | – | – | 77.80 | 77.89 |" in text
+    assert "| Reference notebook | its test split | 1 | – | 82.10 |" in text
+    assert "| Validation accuracy (%) | Test accuracy (%) |" in text
     assert "other checksums" not in text
 
 
@@ -353,10 +356,44 @@ def test_baselines_cover_the_issue_models():
     pytest.importorskip("sklearn")
     from benchmarks import baselines as bench
 
-    models = {(b.dataset, b.model) for b in bench.baselines()}
-    assert ("credit_default", "histogram gradient boosting") in models
-    assert ("amazon_reviews", "LinearSVC") in models
-    assert len(models) == 9
+    models = {(b.dataset, b.model, b.preprocessing) for b in bench.baselines()}
+    assert ("credit_default", "histogram gradient boosting", "standardize") in models
+    assert ("amazon_reviews", "LinearSVC", "tfidf") in models
+    # The cross-entropy linear models on the tuned study's inputs.
+    assert ("credit_default", "logistic regression", "log_onehot") in models
+    assert ("amazon_reviews", "logistic regression", "tfidf") in models
+    assert len(models) == 11
+
+
+def test_baselines_reuse_keeps_matching_rows(tmp_path):
+    pytest.importorskip("sklearn")
+    from benchmarks import baselines as bench
+
+    csv_path = write_credit_csv(tmp_path / "raw" / "data.csv", n_rows=400)
+    checksums = tmp_path / "raw" / "sha256.json"
+    checksums.write_text(json.dumps({"files": {"data.csv": "ab" * 32}}))
+    features = tmp_path / "features"
+    for preprocessing in ("standardize", "log_onehot"):
+        folder = features / "credit_default" / preprocessing
+        build_credit_features(
+            csv=csv_path, checksums=checksums, train=folder / "train.parquet",
+            validation=folder / "validation.parquet", test=folder / "test.parquet",
+            metadata=folder / "metadata.json", preprocessing=preprocessing,
+        )  # fmt: skip
+    output = tmp_path / "baselines.csv"
+    header = ",".join(bench.COLUMNS)
+    kept = "credit_default,histogram gradient boosting,standardize,x=1,1,0.5,0.5,,0.5,0.5,1,1,data.csv=" + "ab" * 32 + ",1"
+    stale = "credit_default,majority class,standardize,,1,0.1,0.1,,0.5,0.1,1,1,data.csv=" + "cd" * 32 + ",1"
+    output.write_text("\n".join([header, kept, stale]) + "\n")
+
+    bench.main(["--features", str(features), "--datasets", "credit_default", "--output", str(output),
+                "--seeds", "0", "--reuse"])
+    rows = {(row["model"], row["preprocessing"]): row for row in bench.read_rows(output).values()}
+    assert rows[("histogram gradient boosting", "standardize")]["setting"] == "x=1"
+    # Other raw checksums: computed again.
+    assert rows[("majority class", "standardize")]["validation_accuracy"] != "0.1"
+    assert ("logistic regression", "log_onehot") in rows
+    assert len(rows) == 5
 
 
 # -------------------------------------------------------- per-dataset grids
