@@ -74,7 +74,8 @@ def plot_width_depth(grid: pd.DataFrame, path: str | Path) -> None:
     ok = _ok(configurations)
 
     figure, axes = plt.subplots(
-        1, len(activations), figsize=(3.2 * len(activations) + 0.8, 3.2), squeeze=False, constrained_layout=True
+        1, len(activations), figsize=(max(3.2 * len(activations) + 0.8, 5.0), 3.2), squeeze=False,
+        constrained_layout=True,
     )
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="lightgrey")
     # One colour scale over all panels, spanning the accuracies drawn.
@@ -177,7 +178,7 @@ def plot_learning_rate_iterations(grid: pd.DataFrame, path: str | Path) -> None:
     ok = _ok(configurations)
     activations = sorted(grid["activation"].unique())
     figure, axes = plt.subplots(
-        1, len(activations), figsize=(3.4 * len(activations), 3.4), squeeze=False, sharey=True,
+        1, len(activations), figsize=(max(3.4 * len(activations), 5.0), 3.4), squeeze=False, sharey=True,
         constrained_layout=True,
     )
     budgets = sorted(grid["iterations"].unique())
