@@ -655,9 +655,9 @@ def _read_float_matrix(parquet: pq.ParquetFile, columns: list[str], path, dtype:
 def _release_freed_memory() -> None:
     """Hand heap memory that reading freed back to the operating system, where glibc allows it.
 
-    Parsing the footer of a file of 10,000 columns allocates tens of MB that
-    are freed after the read but stay in the C heap; ``malloc_trim`` returns
-    them, so the training that follows has them.  Elsewhere this does nothing.
+    Parsing the footer of a file of 10,000 columns allocates tens of MB. The
+    read frees them, but they stay in the C heap until ``malloc_trim``
+    returns them to the system.  Without glibc this does nothing.
     """
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
