@@ -121,10 +121,10 @@ def main(argv=None) -> int:
             copy_committed_tree(Path(args.snakemake_dir), Path(folder))
             result["dry_run"] = time_command(["snakemake", "-n", "--cores", "2", *args.snakemake_args.split()], Path(folder))
     if args.noop_copy:
+        # Like the dry run's copy, this one sits beside the run so that relative paths resolve alike.
         with tempfile.TemporaryDirectory(dir=run_dir.resolve().parent) as folder:
-            copy = Path(folder) / "run"
-            shutil.copytree(run_dir, copy, symlinks=True)
-            result["noop_rerun"] = time_command(["snakemake", "--cores", "2", *args.snakemake_args.split()], copy)
+            shutil.copytree(run_dir, folder, symlinks=True, dirs_exist_ok=True)
+            result["noop_rerun"] = time_command(["snakemake", "--cores", "2", *args.snakemake_args.split()], Path(folder))
 
     all_jobs = result["summary"]["all"]
     print(f"{all_jobs['jobs']} jobs: {all_jobs['job_seconds']:.0f} s in jobs, {all_jobs['fit_seconds']:.0f} s "
