@@ -227,6 +227,12 @@ def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -
     preprocessing) and ``training`` its ``training`` section (dtype, tol,
     n_iter_no_change), which every cell's params record.
     """
+    untrained = sorted(set(study.get("by_dataset") or {}) - set(study["datasets"]))
+    if untrained:
+        raise ValueError(
+            f"studies.{study_name}.by_dataset names {untrained}, which the study does not train; "
+            f"add them to studies.{study_name}.datasets or remove their entries"
+        )
     cells = []
     for dataset in study["datasets"]:
         cells.extend(_expand_dataset(study_name, dataset_study(study, dataset), dataset, datasets, training))

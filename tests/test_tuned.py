@@ -456,3 +456,9 @@ def test_by_dataset_cannot_fix_the_budgets():
              "by_dataset": {"credit_default": {"fixed": {"iterations": 5}}}}
     with pytest.raises(ValueError, match="by_dataset.credit_default.fixed sets 'iterations'"):
         dataset_study(study, "credit_default")
+
+
+def test_by_dataset_of_untrained_dataset_rejected(config):
+    config["studies"]["tuned"]["datasets"] = ["credit_default"]
+    with pytest.raises(ValueError, match=r"by_dataset names \['amazon_reviews'\], which the study does not train"):
+        expand_studies(config)
