@@ -136,7 +136,7 @@ def test_seed_tables_cover_top_configurations(finished_run, study, dataset):
     assert "95% interval" in (finished_run / "results" / "tables" / study / f"{dataset}_seeds.md").read_text()
 
 
-def test_tuned_study_uses_its_features_and_dataset_settings(finished_run):
+def test_tuned_features_and_dataset_settings(finished_run):
     rows = read_csv(finished_run / "results" / "tables" / "tuned" / "amazon_reviews_grid.csv")
     assert {row["optimizer"] for row in rows} == {"sgd", "adam"}
     assert (finished_run / "data" / "features" / "amazon_reviews" / "tfidf" / "train.parquet").exists()
