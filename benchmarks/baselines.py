@@ -39,7 +39,7 @@ logger = logging.getLogger("baselines")
 COLUMNS = (
     "dataset", "model", "preprocessing", "setting", "n_seeds", "validation_accuracy",
     "test_accuracy", "test_accuracy_std", "test_roc_auc", "test_macro_f1", "train_rows", "test_rows",
-    "raw_sha256", "fit_seconds",
+    "raw_sha256", "split", "seeds", "fit_seconds",
 )
 
 
@@ -184,6 +184,11 @@ def raw_checksums(metadata: dict) -> str:
     return " ".join(f"{name}={digest}" for name, digest in sorted(files.items()))
 
 
+def split_text(metadata: dict) -> str:
+    """Return the feature set's split settings as ``key=value`` pairs, so a reused row can be checked."""
+    return " ".join(f"{key}={value:g}" for key, value in sorted((metadata.get("split") or {}).items()))
+
+
 def read_rows(path: Path) -> dict:
     """Return the rows of an earlier output, keyed by (dataset, model, preprocessing); none if it is missing."""
     if not path.exists():
@@ -212,24 +217,35 @@ def main(argv=None) -> int:
                         help="random states of the seeded models at the chosen setting (default: 0 1 2 3 4)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and OpenMP threads (default: 1)")
     parser.add_argument("--reuse", action="store_true",
-                        help="keep the rows already in --output whose dataset, model, preprocessing and raw "
-                             "checksums match, and run only the other baselines")
+                        help="keep the rows already in --output whose dataset, model, preprocessing, raw "
+                             "checksums, split, seeds and row counts match, and the rows of datasets not in "
+                             "--datasets; run only the other baselines")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(message)s")
 
     previous = read_rows(args.output) if args.reuse else {}
+    seeds_text = " ".join(str(seed) for seed in args.seeds)
     rows = []
     cache = {}
     with threadpool_limits(limits=args.threads):
         for baseline in baselines():
+            old = previous.get((baseline.dataset, baseline.model, baseline.preprocessing))
             if baseline.dataset not in args.datasets:
+                if old is not None:
+                    rows.append(old)  # --reuse keeps the rows of datasets this call does not run
                 continue
             key = (baseline.dataset, baseline.preprocessing)
             if key not in cache:
                 cache[key] = load_splits(args.features, *key)
             splits, metadata = cache[key]
-            old = previous.get((baseline.dataset, baseline.model, baseline.preprocessing))
-            if old is not None and old["raw_sha256"] == raw_checksums(metadata):
+            current = {
+                "raw_sha256": raw_checksums(metadata),
+                "split": split_text(metadata),
+                "seeds": seeds_text if baseline.seeded else "",
+                "train_rows": str(len(splits["train"][1])),
+                "test_rows": str(len(splits["test"][1])),
+            }
+            if old is not None and all(old.get(column) == value for column, value in current.items()):
                 logger.info("%s / %s on %s: kept from %s", baseline.dataset, baseline.model,
                             baseline.preprocessing, args.output)
                 rows.append(old)
@@ -242,7 +258,9 @@ def main(argv=None) -> int:
                 **result,
                 "train_rows": len(splits["train"][1]),
                 "test_rows": len(splits["test"][1]),
-                "raw_sha256": raw_checksums(metadata),
+                "raw_sha256": current["raw_sha256"],
+                "split": current["split"],
+                "seeds": current["seeds"],
             })
             logger.info("%s / %s: test accuracy %.4f", baseline.dataset, baseline.model, result["test_accuracy"])
 

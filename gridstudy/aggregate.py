@@ -666,7 +666,7 @@ def _comparison_section(
         if not pd.isna(row["test_accuracy_ci_low"]):
             interval = f"[{100 * row['test_accuracy_ci_low']:.2f}, {100 * row['test_accuracy_ci_high']:.2f}]"
         parts = [f"{column} {row[column] or 'none'}" for column in ("optimizer", "activation", "hidden", "layers",
-                 "learning_rate", "alpha", "batch_size") if column in frame.columns]
+                 "learning_rate", "alpha", "batch_size", "preprocessing") if column in frame.columns]
         rows.append([
             f"MLP, {study} study ({', '.join(parts)}, {int(row['iterations'])} iterations)",
             f"validation, best of {len(frame)} over seeds",

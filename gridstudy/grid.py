@@ -127,6 +127,12 @@ def normalize_config(config: dict) -> dict:
     for study in (config.get("studies") or {}).values():
         if not isinstance(study, dict):
             continue
+        # Like a study, a by_dataset entry set to null is removed, so an extra
+        # config file can drop an entry that config.yaml defines.
+        if "by_dataset" in study and study["by_dataset"] is None:
+            del study["by_dataset"]
+        if isinstance(study.get("by_dataset"), dict):
+            study["by_dataset"] = {name: entry for name, entry in study["by_dataset"].items() if entry is not None}
         overrides = study.get("by_dataset")
         sections = [study]
         if isinstance(overrides, dict):
@@ -196,6 +202,8 @@ def dataset_study(study: dict, dataset: str) -> dict:
     override = (study.get("by_dataset") or {}).get(dataset) or {}
     fixed_override = override.get("fixed") or {}
     grid_override = override.get("grid") or {}
+    _check_fixed_or_grid(study.get("fixed") or {}, study["grid"], "")
+    _check_fixed_or_grid(fixed_override, grid_override, f"by_dataset.{dataset}.")
     fixed = {key: value for key, value in (study.get("fixed") or {}).items() if key not in grid_override}
     grid = {key: value for key, value in study["grid"].items() if key not in fixed_override}
     merged = {key: value for key, value in study.items() if key != "by_dataset"}
@@ -208,6 +216,15 @@ def dataset_study(study: dict, dataset: str) -> dict:
                 f"move it to by_dataset.{dataset}.grid"
             )
     return merged
+
+
+def _check_fixed_or_grid(fixed: dict, grid: dict, prefix: str) -> None:
+    both = sorted(set(fixed) & set(grid))
+    if both:
+        raise ValueError(
+            f"{prefix}fixed and {prefix}grid both set {both}; keep each key in one of them "
+            f"(a one-item grid list fixes a value too)"
+        )
 
 
 def name_keys(study: dict) -> list[str]:
@@ -231,7 +248,8 @@ def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -
     if untrained:
         raise ValueError(
             f"studies.{study_name}.by_dataset names {untrained}, which the study does not train; "
-            f"add them to studies.{study_name}.datasets or remove their entries"
+            f"add them to studies.{study_name}.datasets, or remove their entries (in an extra config "
+            f"file, set studies.{study_name}.by_dataset.<dataset> to null)"
         )
     cells = []
     for dataset in study["datasets"]:

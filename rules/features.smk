@@ -1,4 +1,6 @@
 rule features_credit_default:
+    wildcard_constraints:
+        preprocessing="standardize|log_onehot",
     input:
         csv=rules.fetch_credit_default.output.csv,
         checksums=rules.fetch_credit_default.output.checksums,
@@ -20,6 +22,8 @@ rule features_credit_default:
 
 
 rule features_amazon_reviews:
+    wildcard_constraints:
+        preprocessing="standardize|tfidf",
     input:
         train=rules.fetch_amazon_reviews.output.train,
         test=rules.fetch_amazon_reviews.output.test,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -380,19 +381,35 @@ def test_baselines_reuse_keeps_matching_rows(tmp_path):
             metadata=folder / "metadata.json", preprocessing=preprocessing,
         )  # fmt: skip
     output = tmp_path / "baselines.csv"
-    header = ",".join(bench.COLUMNS)
-    reused_row = "credit_default,histogram gradient boosting,standardize,x=1,1,0.5,0.5,,0.5,0.5,1,1,data.csv=" + "ab" * 32 + ",1"
-    stale = "credit_default,majority class,standardize,,1,0.1,0.1,,0.5,0.1,1,1,data.csv=" + "cd" * 32 + ",1"
-    output.write_text("\n".join([header, reused_row, stale]) + "\n")
+    metadata = json.loads((features / "credit_default" / "standardize" / "metadata.json").read_text())
+    matching = {
+        "dataset": "credit_default", "n_seeds": "1", "validation_accuracy": "0.5", "test_accuracy": "0.5",
+        "train_rows": str(metadata["rows"]["train"]), "test_rows": str(metadata["rows"]["test"]),
+        "raw_sha256": "data.csv=" + "ab" * 32, "split": bench.split_text(metadata), "seeds": "",
+    }  # fmt: skip
+    previous = [
+        {**matching, "model": "histogram gradient boosting", "preprocessing": "standardize", "setting": "x=1"},
+        {**matching, "model": "majority class", "preprocessing": "standardize", "raw_sha256": "data.csv=" + "cd" * 32},
+        {**matching, "model": "logistic regression", "preprocessing": "standardize", "setting": "C=9",
+         "split": "seed=7 test=0.25 train=0.5 validation=0.25"},
+        {**matching, "dataset": "amazon_reviews", "model": "LinearSVC", "preprocessing": "tfidf", "setting": "C=3"},
+    ]  # fmt: skip
+    with open(output, "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=bench.COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(previous)
 
     bench.main(["--features", str(features), "--datasets", "credit_default", "--output", str(output),
                 "--seeds", "0", "--reuse"])
     rows = {(row["model"], row["preprocessing"]): row for row in bench.read_rows(output).values()}
     assert rows[("histogram gradient boosting", "standardize")]["setting"] == "x=1"
-    # Other raw checksums: computed again.
-    assert rows[("majority class", "standardize")]["validation_accuracy"] != "0.1"
+    # Other raw checksums or another split: computed again.
+    assert rows[("majority class", "standardize")]["validation_accuracy"] != "0.5"
+    assert rows[("logistic regression", "standardize")]["setting"] != "C=9"
     assert ("logistic regression", "log_onehot") in rows
-    assert len(rows) == 5
+    # A dataset this call did not run keeps its rows.
+    assert rows[("LinearSVC", "tfidf")]["setting"] == "C=3"
+    assert len(rows) == 6
 
 
 # -------------------------------------------------------- per-dataset grids
@@ -461,4 +478,30 @@ def test_by_dataset_cannot_fix_the_budgets():
 def test_by_dataset_of_untrained_dataset_rejected(config):
     config["studies"]["tuned"]["datasets"] = ["credit_default"]
     with pytest.raises(ValueError, match=r"by_dataset names \['amazon_reviews'\], which the study does not train"):
+        expand_studies(config)
+
+
+def test_by_dataset_null_entry_removed(config):
+    config["studies"]["tuned"]["datasets"] = ["credit_default"]
+    config["studies"]["tuned"]["by_dataset"]["amazon_reviews"] = None
+    normalize_config(config)
+    assert config["studies"]["tuned"]["by_dataset"] == {}
+    assert {cell.dataset for cell in expand_studies(config) if cell.study == "tuned"} == {"credit_default"}
+
+
+def test_by_dataset_null_section_removed(config):
+    config["studies"]["tuned"]["by_dataset"] = None
+    normalize_config(config)
+    assert "by_dataset" not in config["studies"]["tuned"]
+
+
+def test_key_in_fixed_and_grid_rejected(config):
+    config["studies"]["reference"]["grid"]["optimizer"] = ["gd", "adam"]
+    with pytest.raises(ValueError, match=r"fixed and grid both set \['optimizer'\]"):
+        expand_studies(config)
+
+
+def test_by_dataset_key_in_fixed_and_grid_rejected(config):
+    config["studies"]["tuned"]["by_dataset"]["amazon_reviews"]["grid"]["optimizer"] = ["adam"]
+    with pytest.raises(ValueError, match=r"by_dataset.amazon_reviews.fixed and by_dataset.amazon_reviews.grid"):
         expand_studies(config)
