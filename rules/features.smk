@@ -1,6 +1,4 @@
 rule features_credit_default:
-    wildcard_constraints:
-        preprocessing="standardize|log_onehot",
     input:
         csv=rules.fetch_credit_default.output.csv,
         checksums=rules.fetch_credit_default.output.checksums,
@@ -11,6 +9,8 @@ rule features_credit_default:
         metadata="data/features/credit_default/{preprocessing}/metadata.json",
     log:
         "logs/features/credit_default_{preprocessing}.log",
+    wildcard_constraints:
+        preprocessing="standardize|log_onehot",
     conda:
         "../envs/mlp.yaml"
     params:
@@ -22,8 +22,6 @@ rule features_credit_default:
 
 
 rule features_amazon_reviews:
-    wildcard_constraints:
-        preprocessing="standardize|tfidf",
     input:
         train=rules.fetch_amazon_reviews.output.train,
         test=rules.fetch_amazon_reviews.output.test,
@@ -36,6 +34,8 @@ rule features_amazon_reviews:
         metadata="data/features/amazon_reviews/{preprocessing}/metadata.json",
     log:
         "logs/features/amazon_reviews_{preprocessing}.log",
+    wildcard_constraints:
+        preprocessing="standardize|tfidf",
     conda:
         "../envs/mlp.yaml"
     params:
