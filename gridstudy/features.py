@@ -451,11 +451,6 @@ def build_credit_features(
         "preprocessing": {
             "kind": preprocessing,
             "one_hot": categories,
-            **(
-                {"signed_log1p": list(CREDIT_MONEY), "status_indicators": list(CREDIT_STATUS)}
-                if engineered
-                else {}
-            ),
             "folded_codes": {name: {str(code): new for code, new in mapping.items()} for name, mapping in CREDIT_FOLDED_CODES.items()},
             "columns": numeric_names,
             "mean": mean.tolist(),
@@ -464,6 +459,9 @@ def build_credit_features(
         },
         "raw_sha256": _read_checksums(checksums),
     }
+    if engineered:
+        meta["preprocessing"]["signed_log1p"] = list(CREDIT_MONEY)
+        meta["preprocessing"]["status_indicators"] = list(CREDIT_STATUS)
     outputs = {"train": train, "validation": validation, "test": test, "metadata": metadata}
     return write_feature_set(outputs, features, labels, feature_names, meta)
 

@@ -202,7 +202,6 @@ def dataset_study(study: dict, dataset: str) -> dict:
     override = (study.get("by_dataset") or {}).get(dataset) or {}
     fixed_override = override.get("fixed") or {}
     grid_override = override.get("grid") or {}
-    _check_fixed_or_grid(study.get("fixed") or {}, study["grid"], "")
     _check_fixed_or_grid(fixed_override, grid_override, f"by_dataset.{dataset}.")
     fixed = {key: value for key, value in (study.get("fixed") or {}).items() if key not in grid_override}
     grid = {key: value for key, value in study["grid"].items() if key not in fixed_override}
@@ -244,6 +243,7 @@ def expand_study(study_name: str, study: dict, datasets: dict, training: dict) -
     preprocessing) and ``training`` its ``training`` section (dtype, tol,
     n_iter_no_change), which every cell's params record.
     """
+    _check_fixed_or_grid(study.get("fixed") or {}, study["grid"], f"studies.{study_name}.")
     untrained = sorted(set(study.get("by_dataset") or {}) - set(study["datasets"]))
     if untrained:
         raise ValueError(

@@ -415,7 +415,7 @@ def test_baselines_reuse_keeps_matching_rows(tmp_path):
 # -------------------------------------------------------- per-dataset grids
 
 
-def test_tuned_reviews_grid_comes_from_by_dataset(config):
+def test_tuned_reviews_own_grid(config):
     cells = [cell for cell in expand_studies(config) if cell.study == "tuned"]
     credit = [cell for cell in cells if cell.dataset == "credit_default"]
     reviews = [cell for cell in cells if cell.dataset == "amazon_reviews"]
@@ -446,7 +446,7 @@ def test_dataset_study_fixed_key_leaves_grid():
     assert name_keys(reviews) == ["hidden", "alpha", "seed"]
 
 
-def test_by_dataset_numbers_written_as_text_are_parsed(config):
+def test_by_dataset_text_numbers_parsed(config):
     config["studies"]["tuned"]["by_dataset"]["amazon_reviews"]["grid"]["learning_rate"] = ["3e-4"]
     normalize_config(config)
     assert config["studies"]["tuned"]["by_dataset"]["amazon_reviews"]["grid"]["learning_rate"] == [0.0003]
@@ -475,7 +475,7 @@ def test_by_dataset_cannot_fix_the_budgets():
         dataset_study(study, "credit_default")
 
 
-def test_by_dataset_of_untrained_dataset_rejected(config):
+def test_by_dataset_untrained_dataset_rejected(config):
     config["studies"]["tuned"]["datasets"] = ["credit_default"]
     with pytest.raises(ValueError, match=r"by_dataset names \['amazon_reviews'\], which the study does not train"):
         expand_studies(config)
@@ -495,13 +495,14 @@ def test_by_dataset_null_section_removed(config):
     assert "by_dataset" not in config["studies"]["tuned"]
 
 
-def test_key_in_fixed_and_grid_rejected(config):
+def test_fixed_grid_conflict_rejected(config):
     config["studies"]["reference"]["grid"]["optimizer"] = ["gd", "adam"]
-    with pytest.raises(ValueError, match=r"fixed and grid both set \['optimizer'\]"):
+    message = r"studies.reference.fixed and studies.reference.grid both set \['optimizer'\]"
+    with pytest.raises(ValueError, match=message):
         expand_studies(config)
 
 
-def test_by_dataset_key_in_fixed_and_grid_rejected(config):
+def test_by_dataset_fixed_grid_conflict(config):
     config["studies"]["tuned"]["by_dataset"]["amazon_reviews"]["grid"]["optimizer"] = ["adam"]
     with pytest.raises(ValueError, match=r"by_dataset.amazon_reviews.fixed and by_dataset.amazon_reviews.grid"):
         expand_studies(config)
