@@ -14,12 +14,14 @@ include: "rules/aggregate.smk"
 include: "rules/seeds.smk"
 
 
-# Aggregation is light, and cluster nodes often cannot reach the internet,
-# so these rules run on the submitting host.
+# Downloads, the conversion to training archives and aggregation run on the
+# submitting host: they are light, and cluster nodes often cannot reach the
+# internet.
 localrules:
     all,
     fetch_credit_default,
     fetch_amazon_reviews,
+    training_arrays,
     aggregate,
     summary,
     select_top,

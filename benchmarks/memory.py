@@ -2,16 +2,19 @@
 
 Each dataset runs in a fresh Python process that does what a training job
 does (``scripts/train.py``): import, load the three splits (and the
-competition test file for the reviews) with ``gridstudy.features``, then
+competition test file for the reviews) from their ``.npz`` training archives
+with ``gridstudy.arrays``, then
 ``gridstudy.training.train_cell`` on the largest cell (hidden 500, 3 layers).
 The peak resident set size (``ru_maxrss``) is read after each phase. The
 budgets are cut to (1, 2, 3) iterations: that keeps one weight snapshot per
 budget as the real (50, 100, 500) does, and memory does not grow with the
 number of iterations.
 
-    python benchmarks/memory.py --features data/features
+    python benchmarks/memory.py --arrays data/arrays
 
-writes ``benchmarks/results/memory.json``. The reference size is the data at
+writes ``benchmarks/results/memory.json``. ``--loader parquet --features
+data/features`` loads the parquet files with ``gridstudy.features`` instead,
+as training jobs did before the archives. The reference size is the data at
 the training dtype, plus one activation and one delta buffer per layer for
 the training rows, plus the weights. The target is a peak below 3 times that.
 """
@@ -46,16 +49,9 @@ def current_mb() -> float:
     return pages * resource.getpagesize() / 1e6
 
 
-def child(features: Path, dataset: str, dtype: str, load_in_training_dtype: bool) -> dict:
-    phases = {"start": (current_mb(), peak_mb())}
-    import numpy as np
-
+def load_parquet(folder: Path, load_dtype: str):
     from gridstudy.features import load_competition_test, load_split
-    from gridstudy.training import train_cell
 
-    phases["imports"] = (current_mb(), peak_mb())
-    folder = features / dataset / "standardize"
-    load_dtype = dtype if load_in_training_dtype else "float64"
     splits = {}
     for name in ("train", "validation", "test"):
         X, y, _ = load_split(folder / f"{name}.parquet", dtype=load_dtype)
@@ -63,6 +59,36 @@ def child(features: Path, dataset: str, dtype: str, load_in_training_dtype: bool
     competition_X = None
     if (folder / "competition_test.parquet").exists():
         _, competition_X = load_competition_test(folder / "competition_test.parquet", dtype=load_dtype)
+    return splits, competition_X
+
+
+def load_archives(folder: Path, load_dtype: str):
+    from gridstudy.arrays import load_competition_arrays, load_split_arrays
+
+    splits = {name: load_split_arrays(folder / f"{name}.npz", dtype=load_dtype) for name in ("train", "validation", "test")}
+    competition_X = None
+    if (folder / "competition_test.npz").exists():
+        _, competition_X = load_competition_arrays(folder / "competition_test.npz", dtype=load_dtype)
+    return splits, competition_X
+
+
+def child(data: Path, loader: str, dataset: str, dtype: str, load_in_training_dtype: bool) -> dict:
+    phases = {"start": (current_mb(), peak_mb())}
+    import numpy as np
+
+    if loader == "parquet":
+        import gridstudy.features  # noqa: F401 (imported here so the imports phase counts pyarrow)
+    else:
+        import gridstudy.arrays  # noqa: F401
+    from gridstudy.training import train_cell
+
+    phases["imports"] = (current_mb(), peak_mb())
+    folder = data / dataset / "standardize"
+    load_dtype = dtype if load_in_training_dtype else "float64"
+    if loader == "parquet":
+        splits, competition_X = load_parquet(folder, load_dtype)
+    else:
+        splits, competition_X = load_archives(folder, load_dtype)
     phases["load"] = (current_mb(), peak_mb())
     loaded_dtype = str(splits["train"][0].dtype)
 
@@ -81,7 +107,7 @@ def child(features: Path, dataset: str, dtype: str, load_in_training_dtype: bool
     reference_mb = (data_bytes + activation_bytes + weight_bytes) / 1e6
     peak = phases["train_cell"][1]
     return {
-        "dataset": dataset, "dtype": dtype, "loaded_dtype": loaded_dtype,
+        "dataset": dataset, "loader": loader, "dtype": dtype, "loaded_dtype": loaded_dtype,
         "shape_train": [n_rows, n_features], "data_mb": data_bytes / 1e6,
         "activations_mb": activation_bytes / 1e6, "weights_mb": weight_bytes / 1e6,
         "reference_mb": reference_mb, "peak_mb": peak, "peak_over_reference": peak / reference_mb,
@@ -92,25 +118,30 @@ def child(features: Path, dataset: str, dtype: str, load_in_training_dtype: bool
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--features", default="data/features", help="folder of the feature stage's output")
+    parser.add_argument("--loader", default="arrays", choices=("arrays", "parquet"),
+                        help="load the .npz training archives, as scripts/train.py does, or the parquet files")
+    parser.add_argument("--arrays", default="data/arrays", help="folder of the training archives (--loader arrays)")
+    parser.add_argument("--features", default="data/features", help="folder of the parquet files (--loader parquet)")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument(
-        "--load-in-training-dtype", action="store_true",
-        help="pass the training dtype to load_split, as scripts/train.py could; default loads float64",
+        "--load-in-training-dtype", action=argparse.BooleanOptionalAction, default=True,
+        help="load straight into the training dtype, as scripts/train.py does; --no-load-in-training-dtype loads float64",
     )  # fmt: skip
     parser.add_argument("--output", default=str(Path(__file__).parent / "results" / "memory.json"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    data = Path(args.arrays if args.loader == "arrays" else args.features)
     if args.child:
-        print(json.dumps(child(Path(args.features), args.child, args.dtype, args.load_in_training_dtype)))
+        print(json.dumps(child(data, args.loader, args.child, args.dtype, args.load_in_training_dtype)))
         return 0
 
     rows = []
     for dataset in DATASETS:
+        load_flag = "--load-in-training-dtype" if args.load_in_training_dtype else "--no-load-in-training-dtype"
         completed = subprocess.run(
-            [sys.executable, __file__, "--features", args.features, "--dtype", args.dtype,
-             "--child", dataset] + (["--load-in-training-dtype"] if args.load_in_training_dtype else []),
+            [sys.executable, __file__, "--loader", args.loader, "--arrays", args.arrays, "--features", args.features,
+             "--dtype", args.dtype, "--child", dataset, load_flag],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         row = json.loads(completed.stdout.splitlines()[-1])

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from gridstudy.arrays import check_load_dtype, save_competition_arrays, save_split_arrays
 from gridstudy.splits import SPLIT_NAMES, check_split_params, stratified_split
 
 logger = logging.getLogger(__name__)
@@ -616,17 +617,6 @@ def build_review_features(
 # pyarrow hold about 8 times the matrix in decode buffers; 500 at a time keeps
 # that overhead to a few MB.
 READ_COLUMNS_PER_CHUNK = 500
-LOAD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _check_load_dtype(dtype) -> np.dtype:
-    try:
-        checked = np.dtype(dtype)
-    except TypeError:
-        checked = None
-    if checked not in LOAD_DTYPES:
-        raise ValueError(f"dtype must be float32 or float64; got {dtype!r}")
-    return checked
 
 
 def _read_float_matrix(parquet: pq.ParquetFile, columns: list[str], path, dtype: np.dtype) -> np.ndarray:
@@ -687,7 +677,7 @@ def load_split(path: str | os.PathLike, dtype=np.float64) -> tuple[np.ndarray, n
     integer targets and a numpy unicode array for string targets, so it can be
     saved without pickling.
     """
-    dtype = _check_load_dtype(dtype)
+    dtype = check_load_dtype(dtype)
     parquet = _open_parquet(path)
     column_names = parquet.schema_arrow.names
     if TARGET not in column_names:
@@ -706,7 +696,7 @@ def load_split(path: str | os.PathLike, dtype=np.float64) -> tuple[np.ndarray, n
 
 def load_competition_test(path: str | os.PathLike, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     """Load the competition test file; return (ids as int64, X as a C-contiguous ``dtype`` array)."""
-    dtype = _check_load_dtype(dtype)
+    dtype = check_load_dtype(dtype)
     parquet = _open_parquet(path)
     column_names = parquet.schema_arrow.names
     if column_names[:1] != [ID_COLUMN]:
@@ -716,3 +706,20 @@ def load_competition_test(path: str | os.PathLike, dtype=np.float64) -> tuple[np
     del parquet
     _release_freed_memory()
     return ids, X
+
+
+def write_training_arrays(parquet_path: str | os.PathLike, archive_path: str | os.PathLike) -> None:
+    """Convert one feature file to the ``.npz`` archive that training jobs read.
+
+    A file with a target column becomes a split archive, and a competition
+    test file an archive of ids and features; see ``gridstudy.arrays``. The
+    archive keeps the float64 values, so loading it in either dtype gives
+    the matrix that ``load_split`` or ``load_competition_test`` returns.
+    """
+    column_names = _open_parquet(parquet_path).schema_arrow.names
+    if TARGET in column_names:
+        X, y, _ = load_split(parquet_path)
+        save_split_arrays(archive_path, X, y)
+    else:
+        ids, X = load_competition_test(parquet_path)
+        save_competition_arrays(archive_path, ids, X)

@@ -105,6 +105,10 @@ def feature_dir(dataset, preprocessing):
     return f"data/features/{dataset}/{preprocessing}"
 
 
+def arrays_dir(dataset, preprocessing):
+    return f"data/arrays/{dataset}/{preprocessing}"
+
+
 def study_preprocessing(study, dataset):
     for cell in CELLS:
         if cell.study == study and cell.dataset == dataset:
@@ -141,14 +145,14 @@ def final_outputs():
 
 def feature_inputs(wildcards):
     cell = cell_of(wildcards)
-    base = feature_dir(cell.dataset, cell.preprocessing)
+    base = arrays_dir(cell.dataset, cell.preprocessing)
     files = {
-        "train": f"{base}/train.parquet",
-        "validation": f"{base}/validation.parquet",
-        "test": f"{base}/test.parquet",
+        "train": f"{base}/train.npz",
+        "validation": f"{base}/validation.npz",
+        "test": f"{base}/test.npz",
     }
     if cell.dataset == "amazon_reviews":
-        files["competition_test"] = f"{base}/competition_test.parquet"
+        files["competition_test"] = f"{base}/competition_test.npz"
     if not is_grid_cell(wildcards):
         # A seed rerun reads its params from the checkpoint's selection, which
         # Snakemake requires as an input. ancient() keeps a rewritten

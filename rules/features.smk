@@ -43,3 +43,20 @@ rule features_amazon_reviews:
         preprocessing="{preprocessing}",
     script:
         "../scripts/features_amazon_reviews.py"
+
+
+# Training jobs read these .npz copies: loading a reviews split from parquet
+# costs about a second per job, the archive a few hundredths of that.
+rule training_arrays:
+    input:
+        parquet="data/features/{dataset}/{preprocessing}/{name}.parquet",
+    output:
+        archive="data/arrays/{dataset}/{preprocessing}/{name}.npz",
+    log:
+        "logs/arrays/{dataset}/{preprocessing}/{name}.log",
+    wildcard_constraints:
+        name="train|validation|test|competition_test",
+    conda:
+        "../envs/mlp.yaml"
+    script:
+        "../scripts/training_arrays.py"

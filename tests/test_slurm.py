@@ -34,7 +34,7 @@ GRID_CELLS = 4
 SEED_RERUNS = 2
 # The Snakefile's localrules, which must run on the submit host.
 LOCAL_RULES = (
-    "all", "fetch_credit_default", "fetch_amazon_reviews", "aggregate", "summary",
+    "all", "fetch_credit_default", "fetch_amazon_reviews", "training_arrays", "aggregate", "summary",
     "select_top", "seed_table", "figures", "submission",
 )
 

@@ -1,0 +1,125 @@
+"""Training copies of the feature files as NumPy ``.npz`` archives.
+
+A reviews split has 10,000 feature columns, and reading them from parquet
+takes about a second per job, most of a small training job's cost beyond
+``fit``. The workflow therefore converts each parquet file once into an
+uncompressed ``.npz`` archive with the same values in float64, and training
+jobs read those. An archive of a labelled split contains ``X`` (rows x
+features, float64) and ``y`` (int64 or unicode labels). An archive of the
+competition test file contains ``ids`` (int64) and ``X``.
+
+The parquet files stay the feature stage's output: the archives store no
+feature names or metadata. This module imports NumPy only, which keeps
+pyarrow out of training jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from gridstudy.io import default_file_mode
+
+LOAD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+SPLIT_KEYS = ("X", "y")
+COMPETITION_KEYS = ("ids", "X")
+
+
+def check_load_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype, or raise ValueError unless it is float32 or float64."""
+    message = f"dtype must be float32 or float64; got {dtype!r}"
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(message) from None
+    # np.dtype(None) is float64, so None is rejected here rather than by the comparison.
+    if dtype is None or checked not in LOAD_DTYPES:
+        raise ValueError(message)
+    return checked
+
+
+def _save_atomic(path, arrays: dict[str, np.ndarray]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, **arrays)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, default_file_mode())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_split_arrays(path, X: np.ndarray, y: np.ndarray) -> None:
+    """Write a labelled split's feature matrix and labels to ``path`` atomically."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.dtype != np.float64 or X.ndim != 2:
+        raise ValueError(f"X must be a 2-D float64 matrix; got {X.ndim}-D {X.dtype}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have one label per row of X ({X.shape[0]}); got shape {y.shape}")
+    if y.dtype.kind not in "iU":
+        raise ValueError(f"y must be integer or unicode labels; got {y.dtype}")
+    _save_atomic(path, {"X": X, "y": y})
+
+
+def save_competition_arrays(path, ids: np.ndarray, X: np.ndarray) -> None:
+    """Write the competition test file's ids and feature matrix to ``path`` atomically."""
+    ids = np.asarray(ids)
+    X = np.asarray(X)
+    if X.dtype != np.float64 or X.ndim != 2:
+        raise ValueError(f"X must be a 2-D float64 matrix; got {X.ndim}-D {X.dtype}")
+    if ids.shape != (X.shape[0],) or ids.dtype != np.int64:
+        raise ValueError(f"ids must be int64 with one id per row of X ({X.shape[0]}); got {ids.dtype} of shape {ids.shape}")
+    _save_atomic(path, {"ids": ids, "X": X})
+
+
+def _read_arrays(path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    rebuild = "delete it and rerun the workflow to rebuild it from the parquet file"
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: training archive not found; rerun the workflow to build it from the parquet file")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not an .npz archive; {rebuild}")
+    with np.load(path, allow_pickle=False) as archive:
+        missing = [key for key in keys if key not in archive.files]
+        if missing:
+            raise ValueError(f"{path}: missing arrays {missing}, found {archive.files}; {rebuild}")
+        arrays = {key: archive[key] for key in keys}
+    X = arrays["X"]
+    if X.ndim != 2 or X.dtype != np.float64:
+        raise ValueError(f"{path}: X must be a 2-D float64 matrix, found {X.ndim}-D {X.dtype}; {rebuild}")
+    return arrays
+
+
+def _to_dtype(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    # astype rounds float64 to the nearest float32, as the parquet loader does, and
+    # returns a C-contiguous, writable matrix. The float64 matrix is freed on return.
+    return np.ascontiguousarray(X.astype(dtype, copy=False))
+
+
+def load_split_arrays(path, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Load a labelled split archive and return (X in ``dtype``, y)."""
+    dtype = check_load_dtype(dtype)
+    arrays = _read_arrays(path, SPLIT_KEYS)
+    X, y = arrays["X"], arrays["y"]
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"{path}: y has shape {y.shape} for {X.shape[0]} rows of X; delete the file and rerun the workflow")
+    return _to_dtype(X, dtype), y
+
+
+def load_competition_arrays(path, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Load a competition test archive and return (ids as int64, X in ``dtype``)."""
+    dtype = check_load_dtype(dtype)
+    arrays = _read_arrays(path, COMPETITION_KEYS)
+    ids, X = arrays["ids"], arrays["X"]
+    if ids.shape != (X.shape[0],):
+        raise ValueError(f"{path}: ids has shape {ids.shape} for {X.shape[0]} rows of X; delete the file and rerun the workflow")
+    return ids.astype(np.int64, copy=False), _to_dtype(X, dtype)
