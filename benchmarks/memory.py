@@ -63,13 +63,12 @@ def load_parquet(folder: Path, load_dtype: str):
 
 
 def load_archives(folder: Path, load_dtype: str):
-    from gridstudy.arrays import load_competition_arrays, load_split_arrays
+    from gridstudy.arrays import load_training_inputs
 
-    splits = {name: load_split_arrays(folder / f"{name}.npz", dtype=load_dtype) for name in ("train", "validation", "test")}
-    competition_X = None
-    if (folder / "competition_test.npz").exists():
-        _, competition_X = load_competition_arrays(folder / "competition_test.npz", dtype=load_dtype)
-    return splits, competition_X
+    paths = {name: folder / f"{name}.npz" for name in ("train", "validation", "test", "competition_test")}
+    if not paths["competition_test"].exists():
+        paths["competition_test"] = None
+    return load_training_inputs(paths, dtype=load_dtype)
 
 
 def child(data: Path, loader: str, dataset: str, dtype: str, load_in_training_dtype: bool) -> dict:

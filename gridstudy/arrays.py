@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -82,20 +84,32 @@ def save_competition_arrays(path, ids: np.ndarray, X: np.ndarray) -> None:
     _save_atomic(path, {"ids": ids, "X": X})
 
 
+REBUILD = "delete it and rerun the workflow to rebuild it from the parquet file"
+
+
 def _read_arrays(path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-    rebuild = "delete it and rerun the workflow to rebuild it from the parquet file"
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: training archive not found; rerun the workflow to build it from the parquet file")
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not an .npz archive; {rebuild}")
-    with np.load(path, allow_pickle=False) as archive:
-        missing = [key for key in keys if key not in archive.files]
-        if missing:
-            raise ValueError(f"{path}: missing arrays {missing}, found {archive.files}; {rebuild}")
-        arrays = {key: archive[key] for key in keys}
+        raise ValueError(f"{path}: not an .npz archive; {REBUILD}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            found = list(archive.files)
+            arrays = {key: archive[key] for key in keys if key in found}
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as error:
+        # A damaged member (bad CRC, truncated data) or an object array, which
+        # NumPy loads only through pickle.
+        raise ValueError(f"{path}: unreadable archive ({error}); {REBUILD}") from error
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise ValueError(f"{path}: missing arrays {missing}, found {found}; {REBUILD}")
+    for key, value in arrays.items():
+        # np.load returns the raw bytes of a member that is not in .npy format.
+        if not isinstance(value, np.ndarray):
+            raise ValueError(f"{path}: member {key} is not a .npy array; {REBUILD}")
     X = arrays["X"]
     if X.ndim != 2 or X.dtype != np.float64:
-        raise ValueError(f"{path}: X must be a 2-D float64 matrix, found {X.ndim}-D {X.dtype}; {rebuild}")
+        raise ValueError(f"{path}: X must be a 2-D float64 matrix, found {X.ndim}-D {X.dtype}; {REBUILD}")
     return arrays
 
 
@@ -111,7 +125,9 @@ def load_split_arrays(path, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     arrays = _read_arrays(path, SPLIT_KEYS)
     X, y = arrays["X"], arrays["y"]
     if y.shape != (X.shape[0],):
-        raise ValueError(f"{path}: y has shape {y.shape} for {X.shape[0]} rows of X; delete the file and rerun the workflow")
+        raise ValueError(f"{path}: y has shape {y.shape} for {X.shape[0]} rows of X; {REBUILD}")
+    if y.dtype.kind not in "iU":
+        raise ValueError(f"{path}: y must contain integer or unicode labels, found {y.dtype}; {REBUILD}")
     return _to_dtype(X, dtype), y
 
 
@@ -121,5 +137,33 @@ def load_competition_arrays(path, dtype=np.float64) -> tuple[np.ndarray, np.ndar
     arrays = _read_arrays(path, COMPETITION_KEYS)
     ids, X = arrays["ids"], arrays["X"]
     if ids.shape != (X.shape[0],):
-        raise ValueError(f"{path}: ids has shape {ids.shape} for {X.shape[0]} rows of X; delete the file and rerun the workflow")
-    return ids.astype(np.int64, copy=False), _to_dtype(X, dtype)
+        raise ValueError(f"{path}: ids has shape {ids.shape} for {X.shape[0]} rows of X; {REBUILD}")
+    if ids.dtype != np.int64:
+        raise ValueError(f"{path}: ids must be int64, found {ids.dtype}; {REBUILD}")
+    return ids, _to_dtype(X, dtype)
+
+
+def load_training_inputs(paths: Mapping[str, str | os.PathLike], dtype) -> tuple[dict, np.ndarray | None]:
+    """Load a training job's archives and check that they agree on the number of features.
+
+    ``paths`` maps ``train``, ``validation`` and ``test`` to split archives
+    and, optionally, ``competition_test`` to a competition archive (None or
+    absent when the dataset has none). Returns ``{split: (X, y)}`` and the
+    competition matrix or None. Archives from different feature builds are
+    rejected here, before the fit, with every file's feature count.
+    """
+    splits = {name: load_split_arrays(paths[name], dtype=dtype) for name in ("train", "validation", "test")}
+    competition_X = None
+    if paths.get("competition_test"):
+        _, competition_X = load_competition_arrays(paths["competition_test"], dtype=dtype)
+
+    counts = {paths[name]: X.shape[1] for name, (X, _) in splits.items()}
+    if competition_X is not None:
+        counts[paths["competition_test"]] = competition_X.shape[1]
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{path}: {count}" for path, count in counts.items())
+        raise ValueError(
+            f"the training archives have different numbers of features ({listed}), so they come from different "
+            "feature builds; delete them and rerun the workflow to rebuild them from the parquet files"
+        )
+    return splits, competition_X

@@ -716,8 +716,7 @@ def write_training_arrays(parquet_path: str | os.PathLike, archive_path: str | o
     archive keeps the float64 values, so loading it in either dtype gives
     the matrix that ``load_split`` or ``load_competition_test`` returns.
     """
-    column_names = _open_parquet(parquet_path).schema_arrow.names
-    if TARGET in column_names:
+    if TARGET in pq.read_schema(parquet_path).names:
         X, y, _ = load_split(parquet_path)
         save_split_arrays(archive_path, X, y)
     else:

@@ -4,7 +4,7 @@ import logging
 
 from threadpoolctl import threadpool_limits
 
-from gridstudy.arrays import load_competition_arrays, load_split_arrays
+from gridstudy.arrays import load_training_inputs
 from gridstudy.io import write_json_atomic
 from gridstudy.joblog import log_to_file
 from gridstudy.training import train_cell
@@ -13,12 +13,8 @@ from gridstudy.training import train_cell
 def main(train, validation, test, competition_test, output, params, budgets, identity, threads):
     # The inputs are the .npz training copies of the parquet splits, which load
     # in a fraction of the time and without pyarrow.
-    splits = {}
-    for name, path in (("train", train), ("validation", validation), ("test", test)):
-        splits[name] = load_split_arrays(path, dtype=params["dtype"])
-    competition_X = None
-    if competition_test:
-        _, competition_X = load_competition_arrays(competition_test, dtype=params["dtype"])
+    paths = {"train": train, "validation": validation, "test": test, "competition_test": competition_test}
+    splits, competition_X = load_training_inputs(paths, dtype=params["dtype"])
     logging.info(
         "training %s/%s/%s on %d rows",
         identity["study"], identity["dataset"], identity["cell"], len(splits["train"][1]),

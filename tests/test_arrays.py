@@ -12,6 +12,7 @@ import pytest
 from gridstudy.arrays import (
     load_competition_arrays,
     load_split_arrays,
+    load_training_inputs,
     save_competition_arrays,
     save_split_arrays,
 )
@@ -149,3 +150,91 @@ def test_failed_save_keeps_old_archive(tmp_path, monkeypatch):
     X, y = load_split_arrays(path)
     assert X.tolist() == np.ones((2, 3)).tolist()
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_load_damaged_member(tmp_path):
+    path = tmp_path / "train.npz"
+    save_split_arrays(path, np.arange(6000, dtype=np.float64).reshape(1000, 6), np.zeros(1000, dtype=np.int64))
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="train.npz: unreadable archive .*; delete it and rerun the workflow"):
+        load_split_arrays(path)
+
+
+def test_load_object_labels(tmp_path):
+    path = tmp_path / "train.npz"
+    np.savez(path, X=np.zeros((2, 3)), y=np.array(["a", None], dtype=object))
+    with pytest.raises(ValueError, match="unreadable archive .*allow_pickle"):
+        load_split_arrays(path)
+
+
+def test_load_member_not_npy(tmp_path):
+    path = tmp_path / "train.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", b"not an array")
+        archive.writestr("y.npy", b"not an array")
+    with pytest.raises(ValueError, match="member X is not a .npy array; delete it and rerun the workflow"):
+        load_split_arrays(path)
+
+
+def test_load_float_labels(tmp_path):
+    path = tmp_path / "train.npz"
+    np.savez(path, X=np.zeros((2, 3)), y=np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match="y must contain integer or unicode labels, found float64"):
+        load_split_arrays(path)
+
+
+def test_load_float_ids(tmp_path):
+    path = tmp_path / "competition_test.npz"
+    np.savez(path, ids=np.array([1.7, 2.2]), X=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="ids must be int64, found float64; delete it and rerun the workflow"):
+        load_competition_arrays(path)
+
+
+def test_load_ids_of_wrong_length(tmp_path):
+    path = tmp_path / "competition_test.npz"
+    np.savez(path, ids=np.arange(3, dtype=np.int64), X=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"ids has shape \(3,\) for 2 rows of X"):
+        load_competition_arrays(path)
+
+
+def write_inputs(folder, features_by_name):
+    paths = {}
+    for name, n_features in features_by_name.items():
+        paths[name] = folder / f"{name}.npz"
+        if name == "competition_test":
+            save_competition_arrays(paths[name], np.arange(2, dtype=np.int64), np.zeros((2, n_features)))
+        else:
+            save_split_arrays(paths[name], np.ones((2, n_features)), np.array([0, 1]))
+    return paths
+
+
+def test_training_inputs_loaded(tmp_path):
+    paths = write_inputs(tmp_path, {"train": 3, "validation": 3, "test": 3, "competition_test": 3})
+    splits, competition_X = load_training_inputs(paths, dtype="float32")
+    assert sorted(splits) == ["test", "train", "validation"]
+    assert all(X.dtype == np.float32 for X, _ in splits.values())
+    assert competition_X.shape == (2, 3)
+    assert competition_X.dtype == np.float32
+
+
+def test_training_inputs_without_competition(tmp_path):
+    paths = write_inputs(tmp_path, {"train": 3, "validation": 3, "test": 3})
+    splits, competition_X = load_training_inputs({**paths, "competition_test": None}, dtype="float64")
+    assert competition_X is None
+    assert splits["train"][0].shape == (2, 3)
+
+
+@pytest.mark.parametrize("other", ["validation", "test", "competition_test"])
+def test_training_inputs_feature_mismatch(tmp_path, other):
+    counts = {"train": 29, "validation": 29, "test": 29, "competition_test": 29}
+    counts[other] = 26
+    paths = write_inputs(tmp_path, counts)
+    with pytest.raises(ValueError, match="different numbers of features") as raised:
+        load_training_inputs(paths, dtype="float32")
+    message = str(raised.value)
+    assert f"{paths['train']}: 29" in message
+    assert f"{paths[other]}: 26" in message
+    assert "rerun the workflow to rebuild them" in message
