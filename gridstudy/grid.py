@@ -281,9 +281,20 @@ def _expand_dataset(study_name: str, study: dict, dataset: str, datasets: dict, 
             max_iter=budgets[-1],
             preprocessing=preprocessing,
         )
+        _check_batch_size(params, study_name, dataset)
         name = cell_name(params, varying)
         cells.append(Cell(study_name, dataset, preprocessing, name, params, budgets))
     return cells
+
+
+def _check_batch_size(params: dict, study_name: str, dataset: str) -> None:
+    # MLPClassifier rejects this pair too, but only when a job starts training.
+    if params.get("optimizer") == "gd" and params.get("batch_size") is not None:
+        raise ValueError(
+            f"studies.{study_name}: cells of {dataset} combine optimizer 'gd' with batch_size "
+            f"{params['batch_size']}, but gd always trains on the full batch; set batch_size only for "
+            f"the sgd and adam optimizers (for example in a separate study), or remove it"
+        )
 
 
 def expand_studies(config: dict) -> list[Cell]:

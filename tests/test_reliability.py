@@ -435,6 +435,19 @@ def test_bad_config_rejected_at_start(tmp_path, change, key, reason):
         assert not (workdir / folder).exists(), f"{folder}/ was created although the config is invalid"
 
 
+def test_gd_with_batch_size_rejected_at_start(tmp_path):
+    def change(config):
+        config["studies"]["reference"]["fixed"]["batch_size"] = 32
+
+    workdir = smallflow.prepare(tmp_path / "flow", change)
+    result = smallflow.run(workdir, "--cores", "1", timeout=120, check=False)
+
+    assert result.returncode != 0
+    assert "combine optimizer 'gd' with batch_size 32" in result.stdout, result.stdout[-3000:]
+    for folder in ("data", "results", "logs"):
+        assert not (workdir / folder).exists(), f"{folder}/ was created although the config is invalid"
+
+
 # -------------------------------------------------------------------------- divergence
 
 

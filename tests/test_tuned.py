@@ -415,6 +415,21 @@ def test_baselines_reuse_keeps_matching_rows(tmp_path):
 # -------------------------------------------------------- per-dataset grids
 
 
+def test_gd_with_batch_size_rejected(config):
+    config["studies"]["tuned"]["grid"]["optimizer"] = ["gd", "sgd"]
+    normalize_config(config)
+    with pytest.raises(ValueError, match="studies.tuned: cells of credit_default combine optimizer 'gd' with batch_size 256"):
+        expand_studies(config)
+
+
+def test_gd_with_batch_size_in_by_dataset_rejected(config):
+    config["studies"]["reference"]["by_dataset"] = {"amazon_reviews": {"fixed": {"batch_size": 32}}}
+    normalize_config(config)
+    with pytest.raises(ValueError, match="studies.reference: cells of amazon_reviews combine optimizer 'gd' with batch_size 32") as raised:
+        expand_studies(config)
+    assert "set batch_size only for the sgd and adam optimizers" in str(raised.value)
+
+
 def test_tuned_reviews_own_grid(config):
     cells = [cell for cell in expand_studies(config) if cell.study == "tuned"]
     credit = [cell for cell in cells if cell.dataset == "credit_default"]
