@@ -16,7 +16,6 @@ pyarrow out of training jobs.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -24,11 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gridstudy.io import default_file_mode
+from gridstudy.io import open_atomic
 
 LOAD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SPLIT_KEYS = ("X", "y")
 COMPETITION_KEYS = ("ids", "X")
+# The fix that load errors name: a training archive is derived data.
+REBUILD = "delete it and rerun the workflow to rebuild it from the parquet file"
 
 
 def check_load_dtype(dtype) -> np.dtype:
@@ -45,19 +46,8 @@ def check_load_dtype(dtype) -> np.dtype:
 
 
 def _save_atomic(path, arrays: dict[str, np.ndarray]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, default_file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with open_atomic(path, "wb") as stream:
+        np.savez(stream, **arrays)
 
 
 def save_split_arrays(path, X: np.ndarray, y: np.ndarray) -> None:
@@ -82,9 +72,6 @@ def save_competition_arrays(path, ids: np.ndarray, X: np.ndarray) -> None:
     if ids.shape != (X.shape[0],) or ids.dtype != np.int64:
         raise ValueError(f"ids must be int64 with one id per row of X ({X.shape[0]}); got {ids.dtype} of shape {ids.shape}")
     _save_atomic(path, {"ids": ids, "X": X})
-
-
-REBUILD = "delete it and rerun the workflow to rebuild it from the parquet file"
 
 
 def _read_arrays(path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -113,9 +100,14 @@ def _read_arrays(path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _check_one_per_row(path, name: str, values: np.ndarray, X: np.ndarray) -> None:
+    if values.shape != (X.shape[0],):
+        raise ValueError(f"{path}: {name} has shape {values.shape} for {X.shape[0]} rows of X; {REBUILD}")
+
+
 def _to_dtype(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    # astype rounds float64 to the nearest float32, as the parquet loader does, and
-    # returns a C-contiguous, writable matrix. The float64 matrix is freed on return.
+    # astype rounds float64 to the nearest float32, as the parquet loader does. The
+    # result is C-contiguous and writable, and a converted float64 matrix is freed on return.
     return np.ascontiguousarray(X.astype(dtype, copy=False))
 
 
@@ -124,8 +116,7 @@ def load_split_arrays(path, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     dtype = check_load_dtype(dtype)
     arrays = _read_arrays(path, SPLIT_KEYS)
     X, y = arrays["X"], arrays["y"]
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"{path}: y has shape {y.shape} for {X.shape[0]} rows of X; {REBUILD}")
+    _check_one_per_row(path, "y", y, X)
     if y.dtype.kind not in "iU":
         raise ValueError(f"{path}: y must contain integer or unicode labels, found {y.dtype}; {REBUILD}")
     return _to_dtype(X, dtype), y
@@ -136,8 +127,7 @@ def load_competition_arrays(path, dtype=np.float64) -> tuple[np.ndarray, np.ndar
     dtype = check_load_dtype(dtype)
     arrays = _read_arrays(path, COMPETITION_KEYS)
     ids, X = arrays["ids"], arrays["X"]
-    if ids.shape != (X.shape[0],):
-        raise ValueError(f"{path}: ids has shape {ids.shape} for {X.shape[0]} rows of X; {REBUILD}")
+    _check_one_per_row(path, "ids", ids, X)
     if ids.dtype != np.int64:
         raise ValueError(f"{path}: ids must be int64, found {ids.dtype}; {REBUILD}")
     return ids, _to_dtype(X, dtype)

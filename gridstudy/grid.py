@@ -13,6 +13,8 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from gridstudy.training import build_model
+
 # Grid keys in the order they appear in cell names, with their name prefixes.
 CELL_NAME_KEYS = (
     ("activation", ""),
@@ -281,20 +283,19 @@ def _expand_dataset(study_name: str, study: dict, dataset: str, datasets: dict, 
             max_iter=budgets[-1],
             preprocessing=preprocessing,
         )
-        _check_batch_size(params, study_name, dataset)
         name = cell_name(params, varying)
+        _check_cell_params(params, study_name, dataset, name)
         cells.append(Cell(study_name, dataset, preprocessing, name, params, budgets))
     return cells
 
 
-def _check_batch_size(params: dict, study_name: str, dataset: str) -> None:
-    # MLPClassifier rejects this pair too, but only when a job starts training.
-    if params.get("optimizer") == "gd" and params.get("batch_size") is not None:
-        raise ValueError(
-            f"studies.{study_name}: cells of {dataset} combine optimizer 'gd' with batch_size "
-            f"{params['batch_size']}, but gd always trains on the full batch; set batch_size only for "
-            f"the sgd and adam optimizers (for example in a separate study), or remove it"
-        )
+def _check_cell_params(params: dict, study_name: str, dataset: str, name: str) -> None:
+    # The network's own checks, run for every cell when the DAG is built, so a combination
+    # it rejects (such as optimizer gd with a batch_size) stops the run before any job starts.
+    try:
+        build_model(params)._validated_params()
+    except ValueError as error:
+        raise ValueError(f"studies.{study_name}: cell {name} of {dataset} is invalid: {error}") from None
 
 
 def expand_studies(config: dict) -> list[Cell]:

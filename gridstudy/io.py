@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 
 def default_file_mode() -> int:
@@ -21,14 +24,23 @@ def default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+@contextlib.contextmanager
+def open_atomic(path, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside ``path`` for writing, and rename it into place when the block succeeds.
+
+    ``mode`` is "w" (UTF-8 text) or "wb". The file is fsynced before the
+    rename. If the block raises, the temporary file is removed and ``path``
+    is left as it was.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb'; got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, mode, **text) as stream:
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, default_file_mode())
@@ -36,6 +48,12 @@ def write_text_atomic(path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    with open_atomic(path, "w") as stream:
+        stream.write(text)
 
 
 def write_json_atomic(path, data) -> None:

@@ -443,7 +443,9 @@ def test_gd_with_batch_size_rejected_at_start(tmp_path):
     result = smallflow.run(workdir, "--cores", "1", timeout=120, check=False)
 
     assert result.returncode != 0
-    assert "combine optimizer 'gd' with batch_size 32" in result.stdout, result.stdout[-3000:]
+    assert "of credit_default is invalid: batch_size=32 has no effect with optimizer='gd'" in result.stdout, (
+        result.stdout[-3000:]
+    )
     for folder in ("data", "results", "logs"):
         assert not (workdir / folder).exists(), f"{folder}/ was created although the config is invalid"
 
